@@ -1,0 +1,293 @@
+"""The support bot's core: one turn per inbound message, and button resolutions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.history import HISTORY_ROW_LIMIT, to_chat_message, to_row, trim_history
+from bot.inbound import Actor, InboundMessage
+from bot.limits import UserRateLimiter, check_spend
+from bot.llm.factory import make_provider
+from bot.llm.types import ChatMessage, Provider
+from bot.locks import ConversationLocks, LocalLocks
+from bot.notices import help_notice
+from bot.outcomes import Event, Notice, NoticeKind, Outcome, Resolution, TextDelta
+from bot.prompt import Company, build_system_prompt
+from bot.report import UsageReport, build_report, parse_usage_args
+from bot.storage.customers import CustomerView
+from bot.storage.pending import PendingView
+from bot.storage.store import Store
+from bot.tools.acme import acme_tools
+from bot.tools.registry import ToolContext, ToolRegistry
+from bot.turn import TurnRunner, TurnState, arguments_hash, run_tool
+from bot.usage import Pricer
+from bot.validation import validate_message
+
+log = logging.getLogger("supportbot")
+NOT_PENDING = "This request is no longer pending, so nothing was changed."
+
+
+class SupportBot:
+    """Handles inbound messages and confirmations; adapters render what it yields."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        providers: dict[str, Provider] | None = None,
+        tools: ToolRegistry | None = None,
+        clock: Clock | None = None,
+        locks: ConversationLocks | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.company = Company.load(settings.company_file)
+        self.tools = tools or acme_tools()
+        self.limiter = UserRateLimiter(
+            settings.rate_limit_per_minute, settings.premium_rate_limit_per_minute
+        )
+        self._locks = locks or LocalLocks()
+        self._providers: dict[str, Provider] = dict(providers or {})
+        self._runner = TurnRunner(
+            settings,
+            self.provider,
+            self.tools,
+            Pricer(settings.llm_price_overrides),
+            self.clock,
+            self._tool_context,
+        )
+
+    @classmethod
+    async def open(cls, settings: Settings, **kwargs) -> SupportBot:  # noqa: ANN003
+        """Connect to the configured database (creating tables) and build the bot."""
+        return cls(settings, await Store.open(settings.database_url), **kwargs)
+
+    async def close(self) -> None:
+        for provider in self._providers.values():
+            await provider.aclose()
+        await self.store.close()
+
+    def provider(self, name: str) -> Provider:
+        """The provider ``name``, built on first use (one SDK client for the process)."""
+        if name not in self._providers:
+            self._providers[name] = make_provider(name, self.settings)
+        return self._providers[name]
+
+    # ---- inbound messages -------------------------------------------------------------
+
+    async def handle(self, message: InboundMessage) -> AsyncIterator[Event]:
+        """Answer one message: text deltas as they are written, then the outcomes."""
+        now = self.clock.now()
+        if message.event_id and not await self.store.conversations.mark_event_processed(
+            message.platform, message.event_id, now
+        ):
+            log.info("dropping duplicate %s event %s", message.platform, message.event_id)
+            return
+        verdict = validate_message(message.text)
+        if not verdict.allowed:
+            yield help_notice(self.company.name) if verdict.help else Notice(
+                NoticeKind.INVALID, verdict.reason
+            )
+            return
+        customer = await self._customer(message.user_key, message.display_name)
+        premium = customer is not None and customer.plan in self.settings.premium_plans
+        refusal = await self._limits(message.user_key, premium)
+        if refusal is not None:
+            yield refusal
+            return
+        conversation_id = await self.store.conversations.conversation_id(
+            message.conversation_key, message.platform, now
+        )
+        async with self._locks.hold(f"conversation:{conversation_id}"):
+            state = await self._new_turn(
+                conversation_id, message.user_key, message.display_name, customer, premium,
+                f"{message.platform}.message",
+            )
+            state.add(ChatMessage("user", verdict.text))
+            async for event in self._run(state):
+                yield event
+
+    async def respond(self, message: InboundMessage) -> list[Outcome]:
+        """:meth:`handle` without the text deltas, for adapters that do not stream."""
+        return [event async for event in self.handle(message) if not isinstance(event, TextDelta)]
+
+    # ---- confirmations ----------------------------------------------------------------
+
+    async def resolve(self, pending_id: str, actor: Actor, confirm: bool) -> AsyncIterator[Event]:
+        """Confirm or cancel a pending action: only its requester, only once, only in time."""
+        pending = await self.store.pending.get(pending_id)
+        if pending is None or pending.status != "pending":
+            yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
+            return
+        if actor.user_key != pending.requester:
+            who = pending.requester_name or "the person who asked"
+            yield Notice(
+                NoticeKind.WRONG_USER,
+                f"Only {who} can confirm or cancel this request.",
+                private=True,
+            )
+            return
+        now = self.clock.now()
+        if now >= pending.expires_at:
+            if await self.store.pending.claim(pending, "expired", actor.user_key, now):
+                await self._settle(pending, {"status": "expired", "note": "The confirmation window passed; nothing was done."})
+            yield Resolution(pending.id, "expired", actor.display_name or actor.user_id, pending.summary, "")
+            yield Notice(
+                NoticeKind.EXPIRED,
+                "This request expired before it was confirmed, so nothing was done. "
+                "Ask me again if you still want it.",
+            )
+            return
+        status = "confirmed" if confirm else "cancelled"
+        if not await self.store.pending.claim(pending, status, actor.user_key, now):
+            yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
+            return
+        async for event in self._continue_after_decision(pending, actor, confirm):
+            yield event
+
+    async def _continue_after_decision(
+        self, pending: PendingView, actor: Actor, confirm: bool
+    ) -> AsyncIterator[Event]:
+        async with self._locks.hold(f"conversation:{pending.conversation_id}"):
+            customer = await self.store.customers.for_user(pending.requester)
+            result = await self._execute(pending) if confirm else {
+                "status": "declined",
+                "note": "The user pressed Cancel. Nothing was done.",
+            }
+            note = await self._settle(pending, result)
+            decided_by = actor.display_name or actor.user_id
+            yield Resolution(
+                pending.id, "confirmed" if confirm else "cancelled", decided_by, pending.summary,
+                result_summary(result),
+            )
+            premium = customer is not None and customer.plan in self.settings.premium_plans
+            state = await self._new_turn(
+                pending.conversation_id, pending.requester, pending.requester_name, customer,
+                premium, f"{actor.platform}.confirmation",
+            )
+            if note is not None:
+                state.add(note)
+            async for event in self._run(state):
+                yield event
+
+    async def _execute(self, pending: PendingView) -> dict:
+        """Run the confirmed call with exactly the stored arguments."""
+        if arguments_hash(pending.tool_name, pending.arguments) != pending.arguments_hash:
+            result = {"error": "the stored action did not match its checksum; nothing was done"}
+            await self.store.pending.finish(pending, "failed", json.dumps(result), self.clock.now())
+            return result
+        parsed = self.tools.parse(pending.tool_name, pending.arguments)
+        if parsed.error is not None:
+            result = parsed.error
+        else:
+            context = ToolContext(
+                pending.customer_id, pending.requester, pending.conversation_id,
+                self.store.engine, self.clock,
+            )
+            result = await run_tool(parsed.tool, context, parsed.arguments)
+        status = "failed" if "error" in result else "done"
+        await self.store.pending.finish(pending, status, json.dumps(result), self.clock.now())
+        return result
+
+    async def _settle(self, pending: PendingView, result: dict) -> ChatMessage | None:
+        """Put the decision where the model sees it: in the placeholder tool result, plus a
+        note at the end when the conversation moved on meanwhile."""
+        await self.store.conversations.replace_content(pending.tool_message_id, json.dumps(result))
+        last = await self.store.conversations.last_message_id(pending.conversation_id)
+        if last == pending.tool_message_id:
+            return None
+        return ChatMessage(
+            "user",
+            f"[Automatic notice, not typed by the user] The earlier request \"{pending.summary}\" "
+            f"was decided. Result: {json.dumps(result)}",
+        )
+
+    # ---- /usage -----------------------------------------------------------------------
+
+    async def usage_report(
+        self, actor: Actor, args: str = "", user_id: str | None = None
+    ) -> UsageReport | Notice:
+        """The usage report for an admin (``BOT_ADMINS`` or a platform admin)."""
+        if not (actor.is_platform_admin or self.settings.is_admin(actor.platform, actor.user_id)):
+            return Notice(NoticeKind.FORBIDDEN, "Sorry, only admins can see usage.", private=True)
+        query = parse_usage_args(args, self.clock.now(), actor.platform, user_id)
+        if isinstance(query, str):
+            return Notice(NoticeKind.INVALID, query, private=True)
+        return await build_report(self.store.usage, query)
+
+    # ---- steps ------------------------------------------------------------------------
+
+    async def _customer(self, user_key: str, display_name: str) -> CustomerView | None:
+        customer = await self.store.customers.for_user(user_key)
+        if customer is None and self.settings.demo_data:
+            customer = await self.store.customers.create(
+                user_key, display_name or "Demo customer", self.clock.now(), demo_orders=True
+            )
+        return customer
+
+    async def _limits(self, user_key: str, premium: bool) -> Notice | None:
+        rate = await self.limiter.check(user_key, premium)
+        if not rate.allowed:
+            return Notice(NoticeKind.RATE_LIMITED, rate.reason, retry_after_s=rate.retry_after_s)
+        spend = await self.store.usage.spend(user_key, self.clock.now())
+        budget = check_spend(
+            spend, self.settings.daily_token_cap_per_user, self.settings.monthly_cost_cap_usd
+        )
+        if not budget.allowed:
+            return Notice(NoticeKind.OVER_BUDGET, budget.reason)
+        return None
+
+    async def _new_turn(
+        self, conversation_id: int, user_key: str, display_name: str,
+        customer: CustomerView | None, premium: bool, endpoint: str,
+    ) -> TurnState:
+        rows = await self.store.conversations.recent_messages(conversation_id, HISTORY_ROW_LIMIT)
+        history = trim_history([to_chat_message(row) for row in rows])
+        system = build_system_prompt(self.company, customer, display_name, self.clock.now().date())
+        return TurnState(
+            conversation_id=conversation_id, user_key=user_key, display_name=display_name,
+            customer=customer, premium=premium, system=system, history=history,
+            endpoint=endpoint,
+        )
+
+    def _tool_context(self, state: TurnState) -> ToolContext | None:
+        if state.customer is None:
+            return None
+        return ToolContext(
+            state.customer.id, state.user_key, state.conversation_id, self.store.engine, self.clock
+        )
+
+    async def _run(self, state: TurnState) -> AsyncIterator[Event]:
+        """Stream the model loop, persist what it produced, then yield the outcomes."""
+        async for delta in self._runner.run(state):
+            yield delta
+        failed = any(isinstance(outcome, Notice) for outcome in state.outcomes)
+        if failed:
+            # The user is told to try again; keep the history as it was, but never lose
+            # what the calls that did answer cost.
+            await self.store.usage.record(state.usage)
+        else:
+            await self.store.save_turn(
+                state.conversation_id,
+                [to_row(m, state.user_key if m.role == "user" else None) for m in state.new_messages],
+                state.pendings,
+                state.usage,
+                self.clock.now(),
+            )
+        for outcome in state.outcomes:
+            yield outcome
+
+
+def result_summary(result: dict) -> str:
+    """A one-line description of a tool result for the button message."""
+    if "error" in result:
+        return f"Failed: {result['error']}"
+    if result.get("status") == "declined":
+        return "Cancelled; nothing was done."
+    return "Done."

@@ -1,0 +1,1 @@
+"""Model providers behind one small protocol. Wire formats stay inside their module."""

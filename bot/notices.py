@@ -1,0 +1,57 @@
+"""The words users see when the core refuses or fails (CONTRACT.md's messages)."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from bot.llm.types import ErrorKind, ProviderError
+from bot.outcomes import Notice, NoticeKind
+
+log = logging.getLogger("supportbot")
+_configuration_logged: set[str] = set()
+
+
+def help_notice(company: str) -> Notice:
+    return Notice(
+        NoticeKind.HELP,
+        f"Hi! I'm {company}'s support assistant. Ask me about your orders or your account, "
+        "for example \"Where is my latest order?\", or tell me what isn't working.",
+    )
+
+
+def provider_notice(error: ProviderError, provider: str) -> Notice:
+    """The chat message for a provider failure; nothing internal leaks into it."""
+    if error.kind is ErrorKind.CONFIGURATION:
+        if provider not in _configuration_logged:  # once per provider, not per message
+            _configuration_logged.add(provider)
+            log.error(
+                "configuration error from %s (HTTP %s): check the API key and its permissions",
+                provider,
+                error.status or "?",
+            )
+        return Notice(
+            NoticeKind.PROVIDER_ERROR,
+            "Service configuration error. The team has been notified; please try again later.",
+        )
+    if error.kind is ErrorKind.RATE_LIMITED:
+        wait = max(1, math.ceil(error.retry_after_s or 10))
+        return Notice(
+            NoticeKind.PROVIDER_ERROR,
+            f"Service is busy. Please try again in {wait} seconds.",
+            retry_after_s=wait,
+        )
+    if error.kind is ErrorKind.BAD_REQUEST:
+        detail = error.detail or "the AI service could not process this message"
+        return Notice(NoticeKind.PROVIDER_ERROR, f"Invalid request: {detail}")
+    if error.kind is ErrorKind.TIMEOUT:
+        return Notice(
+            NoticeKind.PROVIDER_ERROR,
+            "The request timed out. Please try again in a moment.",
+            retry_after_s=5,
+        )
+    return Notice(
+        NoticeKind.PROVIDER_ERROR,
+        "AI service temporarily unavailable. Please try again in a minute.",
+        retry_after_s=60,
+    )

@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables on an async SQLAlchemy engine (SQLite or PostgreSQL)."""

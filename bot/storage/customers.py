@@ -1,0 +1,139 @@
+"""Customers, their chat identities and the demo data a new chat user gets."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import from_db, to_db
+from bot.storage.models import ChatIdentity, Customer, Order, Ticket
+
+CUSTOMERS = Customer.__table__
+IDENTITIES = ChatIdentity.__table__
+ORDERS = Order.__table__
+TICKETS = Ticket.__table__
+
+DEMO_ORDERS = (
+    ("Acme Cloud Backup - annual licence", 11900, "delivered", 40),
+    ("Acme Rocket Skates (size 42)", 8950, "shipped", 6),
+    ("Acme Anvil Pro support add-on", 2900, "processing", 1),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """What the core knows about the customer behind a chat user."""
+
+    id: str
+    name: str
+    email: str
+    plan: str
+    created_at: datetime
+    open_tickets: int
+    is_demo: bool
+    deleted: bool
+
+
+def new_order_id() -> str:
+    """A shop-wide unique order id such as ``A-7F3K2Q`` (the primary key enforces it)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "A-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+class CustomerStore:
+    """Finds (and, for demo use, creates) the customer behind a chat identity."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def for_user(self, user_key: str) -> CustomerView | None:
+        """The customer linked to ``user_key``, with the count of open tickets."""
+        open_tickets = (
+            select(func.count())
+            .where(TICKETS.c.customer_id == CUSTOMERS.c.id, TICKETS.c.status == "open")
+            .scalar_subquery()
+        )
+        query = (
+            select(CUSTOMERS, open_tickets.label("open_tickets"))
+            .join(IDENTITIES, IDENTITIES.c.customer_id == CUSTOMERS.c.id)
+            .where(IDENTITIES.c.user_key == user_key)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        return CustomerView(
+            id=row["id"],
+            name=row["name"],
+            email=row["email"],
+            plan=row["plan"],
+            created_at=from_db(row["created_at"]),
+            open_tickets=row["open_tickets"],
+            is_demo=row["is_demo"],
+            deleted=row["deleted_at"] is not None,
+        )
+
+    async def create(
+        self,
+        user_key: str,
+        name: str,
+        now: datetime,
+        *,
+        plan: str = "standard",
+        email: str = "",
+        demo_orders: bool = False,
+    ) -> CustomerView:
+        """Create a customer linked to ``user_key`` (a concurrent creator wins; we reuse it)."""
+        customer_id = str(uuid.uuid4())
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(
+                    CUSTOMERS.insert().values(
+                        id=customer_id,
+                        name=name,
+                        email=email,
+                        plan=plan,
+                        created_at=to_db(now - timedelta(days=90) if demo_orders else now),
+                        is_demo=demo_orders,
+                    )
+                )
+                await conn.execute(
+                    IDENTITIES.insert().values(
+                        user_key=user_key, customer_id=customer_id, display_name=name
+                    )
+                )
+                if demo_orders:
+                    await conn.execute(
+                        ORDERS.insert(),
+                        [
+                            {
+                                "id": new_order_id(),
+                                "customer_id": customer_id,
+                                "item": item,
+                                "amount_cents": cents,
+                                "status": status,
+                                "created_at": to_db(now - timedelta(days=age)),
+                            }
+                            for item, cents, status, age in DEMO_ORDERS
+                        ],
+                    )
+        except IntegrityError:
+            pass  # another message from the same new user got there first
+        found = await self.for_user(user_key)
+        assert found is not None
+        return found
+
+    async def link(self, user_key: str, customer_id: str, display_name: str = "") -> None:
+        """Link a chat identity to an existing customer (an operator's step)."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                IDENTITIES.insert().values(
+                    user_key=user_key, customer_id=customer_id, display_name=display_name
+                )
+            )

@@ -1,0 +1,1 @@
+"""Typed tools the model may call, and the Acme demo backend."""
