@@ -113,6 +113,11 @@ class SupportBot:
             async for event in self._run(state):
                 yield event
 
+    async def takes_part_in(self, message: InboundMessage) -> bool:
+        """Whether the bot already has a conversation where ``message`` was posted (a thread
+        it answered in), so a follow-up there needs no new mention."""
+        return await self.store.conversations.exists(message.conversation_key)
+
     async def respond(self, message: InboundMessage) -> list[Outcome]:
         """:meth:`handle` without the text deltas, for adapters that do not stream."""
         return [event async for event in self.handle(message) if not isinstance(event, TextDelta)]

@@ -58,6 +58,12 @@ class ConversationStore:
             await conn.execute(insert.on_conflict_do_nothing())
             return (await conn.execute(query)).scalar_one()
 
+    async def exists(self, key: str) -> bool:
+        """Whether a conversation ``key`` has been started (e.g. a thread the bot is in)."""
+        query = select(CONVERSATIONS.c.id).where(CONVERSATIONS.c.key == key)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
     async def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
         """The newest ``limit`` messages, oldest first (an index range scan: O(limit))."""
         query = (
