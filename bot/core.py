@@ -8,7 +8,13 @@ from collections.abc import AsyncIterator
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.history import HISTORY_ROW_LIMIT, to_chat_message, to_row, trim_history
+from bot.history import (
+    HISTORY_CHAR_BUDGET,
+    HISTORY_ROW_LIMIT,
+    to_chat_message,
+    to_row,
+    trim_history,
+)
 from bot.inbound import Actor, InboundMessage
 from bot.limits import UserRateLimiter, check_spend
 from bot.llm.factory import make_provider
@@ -107,9 +113,8 @@ class SupportBot:
         async with self._locks.hold(f"conversation:{conversation_id}"):
             state = await self._new_turn(
                 conversation_id, message.user_key, message.display_name, customer, premium,
-                f"{message.platform}.message",
+                f"{message.platform}.message", ChatMessage("user", verdict.text),
             )
-            state.add(ChatMessage("user", verdict.text))
             async for event in self._run(state):
                 yield event
 
@@ -174,10 +179,8 @@ class SupportBot:
             premium = customer is not None and customer.plan in self.settings.premium_plans
             state = await self._new_turn(
                 pending.conversation_id, pending.requester, pending.requester_name, customer,
-                premium, f"{actor.platform}.confirmation",
+                premium, f"{actor.platform}.confirmation", note,
             )
-            if note is not None:
-                state.add(note)
             async for event in self._run(state):
                 yield event
 
@@ -251,15 +254,21 @@ class SupportBot:
     async def _new_turn(
         self, conversation_id: int, user_key: str, display_name: str,
         customer: CustomerView | None, premium: bool, endpoint: str,
+        incoming: ChatMessage | None,
     ) -> TurnState:
+        """Load the trimmed history, leaving room in the budget for ``incoming``."""
         rows = await self.store.conversations.recent_messages(conversation_id, HISTORY_ROW_LIMIT)
-        history = trim_history([to_chat_message(row) for row in rows])
+        budget = HISTORY_CHAR_BUDGET - (incoming.size() if incoming else 0)
+        history = trim_history([to_chat_message(row) for row in rows], budget)
         system = build_system_prompt(self.company, customer, display_name, self.clock.now().date())
-        return TurnState(
+        state = TurnState(
             conversation_id=conversation_id, user_key=user_key, display_name=display_name,
             customer=customer, premium=premium, system=system, history=history,
             endpoint=endpoint,
         )
+        if incoming is not None:
+            state.add(incoming)
+        return state
 
     def _tool_context(self, state: TurnState) -> ToolContext | None:
         if state.customer is None:
