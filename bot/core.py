@@ -27,6 +27,7 @@ from bot.report import UsageReport, build_report, parse_usage_args
 from bot.storage.customers import CustomerView
 from bot.storage.pending import PendingView
 from bot.storage.store import Store
+from bot.storage.usage import Spend
 from bot.tools.acme import acme_tools
 from bot.tools.registry import ToolContext, ToolRegistry
 from bot.turn import TurnRunner, TurnState, arguments_hash, run_tool
@@ -90,9 +91,10 @@ class SupportBot:
     async def handle(self, message: InboundMessage) -> AsyncIterator[Event]:
         """Answer one message: text deltas as they are written, then the outcomes."""
         now = self.clock.now()
-        if message.event_id and not await self.store.conversations.mark_event_processed(
-            message.platform, message.event_id, now
-        ):
+        fresh, customer, spend = await self.store.begin_turn(
+            message.platform, message.event_id, message.user_key, now
+        )
+        if not fresh:
             log.info("dropping duplicate %s event %s", message.platform, message.event_id)
             return
         verdict = validate_message(message.text)
@@ -101,9 +103,12 @@ class SupportBot:
                 NoticeKind.INVALID, verdict.reason
             )
             return
-        customer = await self._customer(message.user_key, message.display_name)
+        if customer is None and self.settings.demo_data:
+            customer = await self.store.customers.create(
+                message.user_key, message.display_name or "Demo customer", now, demo_orders=True
+            )
         premium = customer is not None and customer.plan in self.settings.premium_plans
-        refusal = await self._limits(message.user_key, premium)
+        refusal = await self._limits(message.user_key, premium, spend)
         if refusal is not None:
             yield refusal
             return
@@ -196,7 +201,7 @@ class SupportBot:
         else:
             context = ToolContext(
                 pending.customer_id, pending.requester, pending.conversation_id,
-                self.store.engine, self.clock,
+                self.store.db, self.clock,
             )
             result = await run_tool(parsed.tool, context, parsed.arguments)
         status = "failed" if "error" in result else "done"
@@ -206,9 +211,9 @@ class SupportBot:
     async def _settle(self, pending: PendingView, result: dict) -> ChatMessage | None:
         """Put the decision where the model sees it: in the placeholder tool result, plus a
         note at the end when the conversation moved on meanwhile."""
-        await self.store.conversations.replace_content(pending.tool_message_id, json.dumps(result))
-        last = await self.store.conversations.last_message_id(pending.conversation_id)
-        if last == pending.tool_message_id:
+        if await self.store.conversations.settle_tool_result(
+            pending.tool_message_id, pending.conversation_id, json.dumps(result)
+        ):
             return None
         return ChatMessage(
             "user",
@@ -231,19 +236,10 @@ class SupportBot:
 
     # ---- steps ------------------------------------------------------------------------
 
-    async def _customer(self, user_key: str, display_name: str) -> CustomerView | None:
-        customer = await self.store.customers.for_user(user_key)
-        if customer is None and self.settings.demo_data:
-            customer = await self.store.customers.create(
-                user_key, display_name or "Demo customer", self.clock.now(), demo_orders=True
-            )
-        return customer
-
-    async def _limits(self, user_key: str, premium: bool) -> Notice | None:
+    async def _limits(self, user_key: str, premium: bool, spend: Spend) -> Notice | None:
         rate = await self.limiter.check(user_key, premium)
         if not rate.allowed:
             return Notice(NoticeKind.RATE_LIMITED, rate.reason, retry_after_s=rate.retry_after_s)
-        spend = await self.store.usage.spend(user_key, self.clock.now())
         budget = check_spend(
             spend, self.settings.daily_token_cap_per_user, self.settings.monthly_cost_cap_usd
         )
@@ -274,7 +270,7 @@ class SupportBot:
         if state.customer is None:
             return None
         return ToolContext(
-            state.customer.id, state.user_key, state.conversation_id, self.store.engine, self.clock
+            state.customer.id, state.user_key, state.conversation_id, self.store.db, self.clock
         )
 
     async def _run(self, state: TurnState) -> AsyncIterator[Event]:

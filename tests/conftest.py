@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.core import SupportBot
-from bot.storage.db import make_engine
 from bot.storage.store import Store
 
 from fake_llm import FakeLLM
@@ -39,7 +39,7 @@ def postgres_url() -> str:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
 
     async def reset() -> None:
-        engine = make_engine(POSTGRES_URL)
+        engine = create_async_engine(POSTGRES_URL)
         async with engine.begin() as conn:
             await conn.run_sync(SQLModel.metadata.drop_all)
             await conn.run_sync(SQLModel.metadata.create_all)
@@ -57,7 +57,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:  # noqa: ANN0
     url = request.getfixturevalue("postgres_url")
 
     async def truncate() -> None:
-        engine = make_engine(url)
+        engine = create_async_engine(url)
         async with engine.begin() as conn:
             names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))

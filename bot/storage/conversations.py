@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, select, update
 
 from bot.clock import to_db
+from bot.storage.db import Database
 from bot.storage.models import Conversation, Message, ProcessedEvent
 from bot.storage.upsert import dialect_insert
 
@@ -32,37 +32,36 @@ class StoredMessage:
 class ConversationStore:
     """Reads and writes conversations; every write is one short transaction."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def mark_event_processed(self, platform: str, event_id: str, now: datetime) -> bool:
-        """Record a platform event; False when it was already recorded (a retry)."""
-        async with self._engine.begin() as conn:
-            insert = dialect_insert(conn, EVENTS).values(
-                platform=platform, event_id=event_id, created_at=to_db(now)
-            )
-            result = await conn.execute(insert.on_conflict_do_nothing())
-            return result.rowcount == 1
-
-    async def conversation_id(self, key: str, platform: str, now: datetime) -> int:
-        """The id of the conversation ``key``, created on first use."""
-        query = select(CONVERSATIONS.c.id).where(CONVERSATIONS.c.key == key)
-        async with self._engine.connect() as conn:
-            found = (await conn.execute(query)).scalar()
-        if found is not None:
-            return found
-        async with self._engine.begin() as conn:
-            insert = dialect_insert(conn, CONVERSATIONS).values(
-                key=key, platform=platform, created_at=to_db(now)
-            )
-            await conn.execute(insert.on_conflict_do_nothing())
-            return (await conn.execute(query)).scalar_one()
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # key -> id never changes once created, so every instance may remember it.
+        self._ids: dict[str, int] = {}
 
     async def exists(self, key: str) -> bool:
         """Whether a conversation ``key`` has been started (e.g. a thread the bot is in)."""
-        query = select(CONVERSATIONS.c.id).where(CONVERSATIONS.c.key == key)
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+        if key in self._ids:
+            return True
+        return await self._db.read(lambda conn: _find(conn, key)) is not None
+
+    async def conversation_id(self, key: str, platform: str, now: datetime) -> int:
+        """The id of the conversation ``key``, created on first use."""
+        if key in self._ids:
+            return self._ids[key]
+        found = await self._db.read(lambda conn: _find(conn, key))
+        if found is None:
+
+            def create(conn: Connection) -> int:
+                insert = dialect_insert(conn, CONVERSATIONS).values(
+                    key=key, platform=platform, created_at=to_db(now)
+                )
+                conn.execute(insert.on_conflict_do_nothing())  # a concurrent creator may win
+                return _find(conn, key)
+
+            found = await self._db.write(create)
+        if len(self._ids) > 100_000:
+            self._ids.clear()
+        self._ids[key] = found
+        return found
 
     async def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
         """The newest ``limit`` messages, oldest first (an index range scan: O(limit))."""
@@ -78,37 +77,46 @@ class ConversationStore:
             .order_by(MESSAGES.c.id.desc())
             .limit(limit)
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.read(lambda conn: conn.execute(query).all())
         return [StoredMessage(*row) for row in reversed(rows)]
 
-    async def last_message_id(self, conversation_id: int) -> int | None:
-        """The id of the conversation's newest message."""
-        query = (
-            select(MESSAGES.c.id)
-            .where(MESSAGES.c.conversation_id == conversation_id)
-            .order_by(MESSAGES.c.id.desc())
-            .limit(1)
-        )
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).scalar()
+    async def settle_tool_result(self, message_id: int, conversation_id: int, content: str) -> bool:
+        """Rewrite a pending tool result with the decision; True when it is still the
+        conversation's newest message (nothing was said since)."""
 
-    async def replace_content(self, message_id: int, content: str) -> None:
-        """Rewrite one stored message (a pending tool result once the user decided)."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                update(MESSAGES).where(MESSAGES.c.id == message_id).values(content=content)
-            )
+        def work(conn: Connection) -> bool:
+            conn.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(content=content))
+            newest = conn.execute(
+                select(MESSAGES.c.id)
+                .where(MESSAGES.c.conversation_id == conversation_id)
+                .order_by(MESSAGES.c.id.desc())
+                .limit(1)
+            ).scalar()
+            return newest == message_id
+
+        return await self._db.write(work)
 
 
-async def insert_messages(
-    conn: AsyncConnection, conversation_id: int, rows: Sequence[dict], now: datetime
+def record_event(conn: Connection, platform: str, event_id: str, now: datetime) -> bool:
+    """Record a platform event; False when it was already recorded (a retry)."""
+    insert = dialect_insert(conn, EVENTS).values(
+        platform=platform, event_id=event_id, created_at=to_db(now)
+    )
+    return conn.execute(insert.on_conflict_do_nothing()).rowcount == 1
+
+
+def _find(conn: Connection, key: str) -> int | None:
+    return conn.execute(select(CONVERSATIONS.c.id).where(CONVERSATIONS.c.key == key)).scalar()
+
+
+def insert_messages(
+    conn: Connection, conversation_id: int, rows: Sequence[dict], now: datetime, *, ids: bool
 ) -> list[int]:
-    """Insert messages in order inside an open transaction; returns their ids."""
-    ids = []
-    for row in rows:
-        result = await conn.execute(
-            MESSAGES.insert().values(conversation_id=conversation_id, created_at=to_db(now), **row)
-        )
-        ids.append(result.inserted_primary_key[0])
-    return ids
+    """Insert messages in order inside an open transaction; their ids only when asked."""
+    if not rows:
+        return []
+    stamped = [{"conversation_id": conversation_id, "created_at": to_db(now), **row} for row in rows]
+    if not ids:
+        conn.execute(MESSAGES.insert(), stamped)
+        return []
+    return [conn.execute(MESSAGES.insert().values(**row)).inserted_primary_key[0] for row in stamped]

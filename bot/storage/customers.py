@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import from_db, to_db
+from bot.storage.db import Database
 from bot.storage.models import ChatIdentity, Customer, Order, Ticket
 
 CUSTOMERS = Customer.__table__
@@ -46,38 +47,41 @@ def new_order_id() -> str:
     return "A-" + "".join(secrets.choice(alphabet) for _ in range(6))
 
 
+def customer_for_user(conn: Connection, user_key: str) -> CustomerView | None:
+    """The customer linked to ``user_key``, with the count of open tickets."""
+    open_tickets = (
+        select(func.count())
+        .where(TICKETS.c.customer_id == CUSTOMERS.c.id, TICKETS.c.status == "open")
+        .scalar_subquery()
+    )
+    query = (
+        select(CUSTOMERS, open_tickets.label("open_tickets"))
+        .join(IDENTITIES, IDENTITIES.c.customer_id == CUSTOMERS.c.id)
+        .where(IDENTITIES.c.user_key == user_key)
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        return None
+    return CustomerView(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        plan=row["plan"],
+        created_at=from_db(row["created_at"]),
+        open_tickets=row["open_tickets"],
+        is_demo=row["is_demo"],
+        deleted=row["deleted_at"] is not None,
+    )
+
+
 class CustomerStore:
     """Finds (and, for demo use, creates) the customer behind a chat identity."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def for_user(self, user_key: str) -> CustomerView | None:
-        """The customer linked to ``user_key``, with the count of open tickets."""
-        open_tickets = (
-            select(func.count())
-            .where(TICKETS.c.customer_id == CUSTOMERS.c.id, TICKETS.c.status == "open")
-            .scalar_subquery()
-        )
-        query = (
-            select(CUSTOMERS, open_tickets.label("open_tickets"))
-            .join(IDENTITIES, IDENTITIES.c.customer_id == CUSTOMERS.c.id)
-            .where(IDENTITIES.c.user_key == user_key)
-        )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        if row is None:
-            return None
-        return CustomerView(
-            id=row["id"],
-            name=row["name"],
-            email=row["email"],
-            plan=row["plan"],
-            created_at=from_db(row["created_at"]),
-            open_tickets=row["open_tickets"],
-            is_demo=row["is_demo"],
-            deleted=row["deleted_at"] is not None,
-        )
+        return await self._db.read(lambda conn: customer_for_user(conn, user_key))
 
     async def create(
         self,
@@ -91,49 +95,39 @@ class CustomerStore:
     ) -> CustomerView:
         """Create a customer linked to ``user_key`` (a concurrent creator wins; we reuse it)."""
         customer_id = str(uuid.uuid4())
-        try:
-            async with self._engine.begin() as conn:
-                await conn.execute(
-                    CUSTOMERS.insert().values(
-                        id=customer_id,
-                        name=name,
-                        email=email,
-                        plan=plan,
-                        created_at=to_db(now - timedelta(days=90) if demo_orders else now),
-                        is_demo=demo_orders,
-                    )
+
+        def work(conn: Connection) -> None:
+            conn.execute(
+                CUSTOMERS.insert().values(
+                    id=customer_id,
+                    name=name,
+                    email=email,
+                    plan=plan,
+                    created_at=to_db(now - timedelta(days=90) if demo_orders else now),
+                    is_demo=demo_orders,
                 )
-                await conn.execute(
-                    IDENTITIES.insert().values(
-                        user_key=user_key, customer_id=customer_id, display_name=name
-                    )
+            )
+            conn.execute(
+                IDENTITIES.insert().values(user_key=user_key, customer_id=customer_id, display_name=name)
+            )
+            if demo_orders:
+                conn.execute(
+                    ORDERS.insert(),
+                    [
+                        {
+                            "id": new_order_id(),
+                            "customer_id": customer_id,
+                            "item": item,
+                            "amount_cents": cents,
+                            "status": status,
+                            "created_at": to_db(now - timedelta(days=age)),
+                        }
+                        for item, cents, status, age in DEMO_ORDERS
+                    ],
                 )
-                if demo_orders:
-                    await conn.execute(
-                        ORDERS.insert(),
-                        [
-                            {
-                                "id": new_order_id(),
-                                "customer_id": customer_id,
-                                "item": item,
-                                "amount_cents": cents,
-                                "status": status,
-                                "created_at": to_db(now - timedelta(days=age)),
-                            }
-                            for item, cents, status, age in DEMO_ORDERS
-                        ],
-                    )
-        except IntegrityError:
-            pass  # another message from the same new user got there first
+
+        with suppress(IntegrityError):  # another message from the same new user got there first
+            await self._db.write(work)
         found = await self.for_user(user_key)
         assert found is not None
         return found
-
-    async def link(self, user_key: str, customer_id: str, display_name: str = "") -> None:
-        """Link a chat identity to an existing customer (an operator's step)."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                IDENTITIES.insert().values(
-                    user_key=user_key, customer_id=customer_id, display_name=display_name
-                )
-            )

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, select, update
 
 from bot.clock import from_db, to_db
+from bot.storage.db import Database
 from bot.storage.models import AuditEntry, PendingAction
 
 PENDING = PendingAction.__table__
@@ -41,19 +42,15 @@ class PendingView:
 
 
 class PendingStore:
-    """Creates, claims and finishes pending actions; writes the audit log."""
+    """Reads, claims and finishes pending actions; writes the audit log."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def get(self, pending_id: str) -> PendingView | None:
         """The pending action ``pending_id``, whatever its status."""
-        async with self._engine.connect() as conn:
-            row = (
-                (await conn.execute(select(PENDING).where(PENDING.c.id == pending_id)))
-                .mappings()
-                .first()
-            )
+        query = select(PENDING).where(PENDING.c.id == pending_id)
+        row = await self._db.read(lambda conn: conn.execute(query).mappings().first())
         if row is None:
             return None
         fields = {name: row[name] for name in PendingView.__slots__}
@@ -62,68 +59,76 @@ class PendingStore:
         return PendingView(**fields)
 
     async def claim(self, pending: PendingView, status: str, actor: str, now: datetime) -> bool:
-        """Move a still-pending, unexpired action to ``status``; True for the one winner."""
+        """Move a still-pending action to ``status``; True for the one winner. Confirming
+        or cancelling also requires that it has not expired."""
         condition = [PENDING.c.id == pending.id, PENDING.c.status == "pending"]
         if status != "expired":
             condition.append(PENDING.c.expires_at > to_db(now))
-        async with self._engine.begin() as conn:
-            result = await conn.execute(
+
+        def work(conn: Connection) -> bool:
+            result = conn.execute(
                 update(PENDING)
                 .where(*condition)
                 .values(status=status, decided_by=actor, decided_at=to_db(now))
             )
             if result.rowcount != 1:
                 return False
-            await write_audit(conn, pending, status, now, decided_by=actor)
-        return True
+            write_audit(conn, _audit_fields(pending), status, now, decided_by=actor)
+            return True
+
+        return await self._db.write(work)
 
     async def finish(self, pending: PendingView, status: str, result: str, now: datetime) -> None:
         """Record how a confirmed action ended (``done`` or ``failed``)."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
+
+        def work(conn: Connection) -> None:
+            conn.execute(
                 update(PENDING).where(PENDING.c.id == pending.id).values(status=status, result=result)
             )
-            await write_audit(
-                conn, pending, "executed" if status == "done" else "failed", now, result=result
-            )
+            event = "executed" if status == "done" else "failed"
+            write_audit(conn, _audit_fields(pending), event, now, result=result)
 
-    async def open_for_conversation(self, conversation_id: int) -> list[str]:
-        """Ids of the conversation's actions still waiting for a decision."""
-        query = select(PENDING.c.id).where(
-            PENDING.c.conversation_id == conversation_id, PENDING.c.status == "pending"
-        )
-        async with self._engine.connect() as conn:
-            return list((await conn.execute(query)).scalars())
+        await self._db.write(work)
 
     async def audit_trail(self, pending_id: str) -> list[dict]:
         """The audit entries of one action, oldest first."""
         query = select(AUDIT).where(AUDIT.c.pending_id == pending_id).order_by(AUDIT.c.id)
-        async with self._engine.connect() as conn:
-            return [dict(row) for row in (await conn.execute(query)).mappings()]
+        return await self._db.read(
+            lambda conn: [dict(row) for row in conn.execute(query).mappings()]
+        )
 
 
-async def write_audit(
-    conn: AsyncConnection,
-    pending: PendingView | dict,
+def _audit_fields(pending: PendingView) -> dict[str, Any]:
+    return {
+        "id": pending.id,
+        "tool_name": pending.tool_name,
+        "arguments": pending.arguments,
+        "requester": pending.requester,
+        "created_at": pending.created_at,
+    }
+
+
+def write_audit(
+    conn: Connection,
+    pending: dict[str, Any],
     event: str,
     now: datetime,
     *,
     decided_by: str | None = None,
     result: str | None = None,
 ) -> None:
-    """Append one audit entry for ``pending`` inside an open transaction."""
-    get = pending.get if isinstance(pending, dict) else lambda name: getattr(pending, name)
-    created = get("created_at")
-    await conn.execute(
+    """Append one audit entry inside an open transaction (``pending``: id, tool_name,
+    arguments, requester, created_at)."""
+    conn.execute(
         AUDIT.insert().values(
-            pending_id=get("id"),
+            pending_id=pending["id"],
             event=event,
-            tool_name=get("tool_name"),
-            arguments=get("arguments"),
-            requested_by=get("requester"),
+            tool_name=pending["tool_name"],
+            arguments=pending["arguments"],
+            requested_by=pending["requester"],
             decided_by=decided_by,
             result=result,
-            requested_at=to_db(created),
+            requested_at=to_db(pending["created_at"]),
             at=to_db(now),
         )
     )

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, func, select, tuple_
 
 from bot.clock import to_db
+from bot.storage.db import Database
 from bot.storage.models import SpendCounter, UsageRecord
 from bot.storage.upsert import dialect_insert
 from bot.usage import UsageEntry
@@ -49,28 +49,17 @@ class UsageRow:
 class UsageStore:
     """Reads spend and aggregates; records are written by :func:`record_usage`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     async def spend(self, user_key: str, now: datetime) -> Spend:
-        """Both cap counters in one query."""
-        wanted = [("user:" + user_key, day_period(now)), (GLOBAL, month_period(now))]
-        query = select(COUNTERS.c.scope, COUNTERS.c.tokens, COUNTERS.c.cost_micros).where(
-            tuple_(COUNTERS.c.scope, COUNTERS.c.period).in_(wanted)
-        )
-        async with self._engine.connect() as conn:
-            rows = {scope: (tokens, cost) for scope, tokens, cost in await conn.execute(query)}
-        return Spend(
-            user_tokens_today=rows.get("user:" + user_key, (0, 0))[0],
-            global_cost_micros_month=rows.get(GLOBAL, (0, 0))[1],
-        )
+        return await self._db.read(lambda conn: read_spend(conn, user_key, now))
 
     async def record(self, entries: Iterable[UsageEntry]) -> None:
         """Store entries in their own transaction (used when a turn ends in an error)."""
         entries = list(entries)
         if entries:
-            async with self._engine.begin() as conn:
-                await record_usage(conn, entries)
+            await self._db.write(lambda conn: record_usage(conn, entries))
 
     async def aggregate(
         self, group: str, since: datetime, until: datetime, user_key: str | None = None
@@ -92,14 +81,26 @@ class UsageStore:
         )
         if user_key:
             query = query.where(RECORDS.c.user_key == user_key)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self._db.read(lambda conn: conn.execute(query).all())
         return [UsageRow(str(k), int(n), int(t), int(c), int(u)) for k, n, t, c, u in rows]
 
 
-async def record_usage(conn: AsyncConnection, entries: list[UsageEntry]) -> None:
+def read_spend(conn: Connection, user_key: str, now: datetime) -> Spend:
+    """Both cap counters in one query."""
+    wanted = [("user:" + user_key, day_period(now)), (GLOBAL, month_period(now))]
+    query = select(COUNTERS.c.scope, COUNTERS.c.tokens, COUNTERS.c.cost_micros).where(
+        tuple_(COUNTERS.c.scope, COUNTERS.c.period).in_(wanted)
+    )
+    rows = {scope: (tokens, cost) for scope, tokens, cost in conn.execute(query)}
+    return Spend(
+        user_tokens_today=rows.get("user:" + user_key, (0, 0))[0],
+        global_cost_micros_month=rows.get(GLOBAL, (0, 0))[1],
+    )
+
+
+def record_usage(conn: Connection, entries: list[UsageEntry]) -> None:
     """Insert usage records and bump the spend counters inside an open transaction."""
-    await conn.execute(
+    conn.execute(
         RECORDS.insert(),
         [
             {
@@ -134,7 +135,7 @@ async def record_usage(conn: AsyncConnection, entries: list[UsageEntry]) -> None
         insert = dialect_insert(conn, COUNTERS).values(
             scope=scope, period=period, tokens=tokens, cost_micros=cost
         )
-        await conn.execute(
+        conn.execute(
             insert.on_conflict_do_update(
                 index_elements=[COUNTERS.c.scope, COUNTERS.c.period],
                 set_={

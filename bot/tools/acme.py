@@ -7,7 +7,7 @@ answers exactly like one that does not exist.
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from bot.clock import from_db, to_db
 from bot.storage.models import Customer, Order, Ticket
@@ -52,17 +52,13 @@ def _order_view(row) -> ToolResult:  # noqa: ANN001 (a result row)
     }
 
 
-async def _customer(ctx: ToolContext):  # noqa: ANN202
-    async with ctx.engine.connect() as conn:
-        return (
-            await conn.execute(select(CUSTOMERS).where(CUSTOMERS.c.id == ctx.customer_id))
-        ).first()
+def _customer(conn: Connection, customer_id: str):  # noqa: ANN202
+    return conn.execute(select(CUSTOMERS).where(CUSTOMERS.c.id == customer_id)).first()
 
 
-async def _own_order(ctx: ToolContext, order_id: str):  # noqa: ANN202
-    query = select(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.customer_id == ctx.customer_id)
-    async with ctx.engine.connect() as conn:
-        return (await conn.execute(query)).first()
+def _own_order(conn: Connection, customer_id: str, order_id: str):  # noqa: ANN202
+    query = select(ORDERS).where(ORDERS.c.id == order_id, ORDERS.c.customer_id == customer_id)
+    return conn.execute(query).first()
 
 
 NOT_FOUND = {"error": "order not found"}
@@ -70,25 +66,25 @@ ACCOUNT_GONE = {"error": "this account has been deleted"}
 
 
 async def get_account(ctx: ToolContext, _: NoArguments) -> ToolResult:
-    customer = await _customer(ctx)
-    if customer is None or customer.deleted_at is not None:
-        return ACCOUNT_GONE
-    async with ctx.engine.connect() as conn:
-        open_tickets = (
-            await conn.execute(
-                select(func.count()).where(
-                    TICKETS.c.customer_id == ctx.customer_id, TICKETS.c.status == "open"
-                )
+    def work(conn: Connection) -> ToolResult:
+        customer = _customer(conn, ctx.customer_id)
+        if customer is None or customer.deleted_at is not None:
+            return ACCOUNT_GONE
+        open_tickets = conn.execute(
+            select(func.count()).where(
+                TICKETS.c.customer_id == ctx.customer_id, TICKETS.c.status == "open"
             )
         ).scalar_one()
-    return {
-        "name": customer.name,
-        "email": customer.email or "(none on file)",
-        "plan": customer.plan,
-        "member_since": from_db(customer.created_at).date().isoformat(),
-        "open_tickets": open_tickets,
-        "demo_account": customer.is_demo,
-    }
+        return {
+            "name": customer.name,
+            "email": customer.email or "(none on file)",
+            "plan": customer.plan,
+            "member_since": from_db(customer.created_at).date().isoformat(),
+            "open_tickets": open_tickets,
+            "demo_account": customer.is_demo,
+        }
+
+    return await ctx.db.read(work)
 
 
 async def list_orders(ctx: ToolContext, _: NoArguments) -> ToolResult:
@@ -98,18 +94,17 @@ async def list_orders(ctx: ToolContext, _: NoArguments) -> ToolResult:
         .order_by(ORDERS.c.created_at.desc())
         .limit(50)
     )
-    async with ctx.engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
+    rows = await ctx.db.read(lambda conn: conn.execute(query).all())
     return {"orders": [_order_view(row) for row in rows]}
 
 
 async def get_order(ctx: ToolContext, args: OrderArguments) -> ToolResult:
-    row = await _own_order(ctx, args.order_id)
+    row = await ctx.db.read(lambda conn: _own_order(conn, ctx.customer_id, args.order_id))
     return NOT_FOUND if row is None else _order_view(row)
 
 
 async def prepare_cancel(ctx: ToolContext, args: OrderArguments) -> Prepared:
-    row = await _own_order(ctx, args.order_id)
+    row = await ctx.db.read(lambda conn: _own_order(conn, ctx.customer_id, args.order_id))
     if row is None:
         return Prepared(refusal=NOT_FOUND)
     if row.status not in CANCELLABLE:
@@ -118,23 +113,23 @@ async def prepare_cancel(ctx: ToolContext, args: OrderArguments) -> Prepared:
 
 
 async def cancel_order(ctx: ToolContext, args: OrderArguments) -> ToolResult:
-    async with ctx.engine.begin() as conn:
-        result = await conn.execute(
-            update(ORDERS)
-            .where(
-                ORDERS.c.id == args.order_id,
-                ORDERS.c.customer_id == ctx.customer_id,
-                ORDERS.c.status.in_(CANCELLABLE),
-            )
-            .values(status="cancelled")
+    statement = (
+        update(ORDERS)
+        .where(
+            ORDERS.c.id == args.order_id,
+            ORDERS.c.customer_id == ctx.customer_id,
+            ORDERS.c.status.in_(CANCELLABLE),
         )
-    if result.rowcount != 1:
+        .values(status="cancelled")
+    )
+    changed = await ctx.db.write(lambda conn: conn.execute(statement).rowcount)
+    if changed != 1:
         return {"error": f"order {args.order_id} could not be cancelled (not found or no longer cancellable)"}
     return {"order_id": args.order_id, "status": "cancelled", "refund": "issued to the original payment method"}
 
 
 async def prepare_delete(ctx: ToolContext, _: NoArguments) -> Prepared:
-    customer = await _customer(ctx)
+    customer = await ctx.db.read(lambda conn: _customer(conn, ctx.customer_id))
     if customer is None or customer.deleted_at is not None:
         return Prepared(refusal=ACCOUNT_GONE)
     return Prepared(
@@ -146,34 +141,34 @@ async def prepare_delete(ctx: ToolContext, _: NoArguments) -> Prepared:
 
 async def delete_account(ctx: ToolContext, _: NoArguments) -> ToolResult:
     now = to_db(ctx.clock.now())
-    async with ctx.engine.begin() as conn:
-        result = await conn.execute(
+
+    def work(conn: Connection) -> ToolResult:
+        deleted = conn.execute(
             update(CUSTOMERS)
             .where(CUSTOMERS.c.id == ctx.customer_id, CUSTOMERS.c.deleted_at.is_(None))
             .values(deleted_at=now)
         )
-        if result.rowcount != 1:
+        if deleted.rowcount != 1:
             return ACCOUNT_GONE
-        cancelled = await conn.execute(
+        cancelled = conn.execute(
             update(ORDERS)
             .where(ORDERS.c.customer_id == ctx.customer_id, ORDERS.c.status.in_(CANCELLABLE))
             .values(status="cancelled")
         )
-    return {"account": "deleted", "orders_cancelled": cancelled.rowcount}
+        return {"account": "deleted", "orders_cancelled": cancelled.rowcount}
+
+    return await ctx.db.write(work)
 
 
 async def escalate_to_human(ctx: ToolContext, args: EscalateArguments) -> ToolResult:
-    async with ctx.engine.begin() as conn:
-        result = await conn.execute(
-            TICKETS.insert().values(
-                customer_id=ctx.customer_id,
-                conversation_id=ctx.conversation_id,
-                summary=args.summary,
-                status="open",
-                created_at=to_db(ctx.clock.now()),
-            )
-        )
-    ticket = result.inserted_primary_key[0]
+    insert = TICKETS.insert().values(
+        customer_id=ctx.customer_id,
+        conversation_id=ctx.conversation_id,
+        summary=args.summary,
+        status="open",
+        created_at=to_db(ctx.clock.now()),
+    )
+    ticket = await ctx.db.write(lambda conn: conn.execute(insert).inserted_primary_key[0])
     return {"ticket": f"T-{ticket}", "status": "open", "next": "a human agent will reply within one business day"}
 
 

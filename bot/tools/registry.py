@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.llm.types import ToolSpec
+from bot.storage.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class ToolContext:
     customer_id: str
     user_key: str
     conversation_id: int | None
-    engine: AsyncEngine
+    db: Database
     clock: Clock
 
 
