@@ -21,8 +21,15 @@ USER_ID = "local"
 
 def to_inbound(text: str, display_name: str) -> InboundMessage:
     return InboundMessage(
-        platform=PLATFORM, workspace="local", channel="terminal", thread="", user_id=USER_ID,
-        display_name=display_name, text=text, is_dm=True, event_id="",
+        platform=PLATFORM,
+        workspace="local",
+        channel="terminal",
+        thread="",
+        user_id=USER_ID,
+        display_name=display_name,
+        text=text,
+        is_dm=True,
+        event_id="",
     )
 
 
@@ -70,7 +77,9 @@ class Console:
             elif isinstance(event, Notice):
                 self.write(f"bot> {event.text}\n")
             elif isinstance(event, Resolution):
-                self.write(f"[{event.status}: {event.summary}{' - ' + event.result_text if event.result_text else ''}]\n")
+                self.write(
+                    f"[{event.status}: {event.summary}{' - ' + event.result_text if event.result_text else ''}]\n"
+                )
             elif isinstance(event, ConfirmationRequest):
                 pending.append(event)
         for request in pending:

@@ -11,7 +11,9 @@ from bot.config import ConfigError, Settings, load_settings
 
 def missing_credentials(settings: Settings) -> str | None:
     """What to set when the chosen provider cannot be reached at all."""
-    if settings.llm_provider == "openai" and not (settings.openai_api_key or settings.openai_base_url):
+    if settings.llm_provider == "openai" and not (
+        settings.openai_api_key or settings.openai_base_url
+    ):
         return (
             "No model configured. Set OPENAI_API_KEY (for OpenAI), or OPENAI_BASE_URL for any "
             "OpenAI-compatible server, e.g. OPENAI_BASE_URL=http://127.0.0.1:8765/v1 with "
@@ -50,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
     )
     try:
         settings = load_settings()

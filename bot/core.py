@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
@@ -36,6 +37,7 @@ from bot.validation import validate_message
 
 log = logging.getLogger("supportbot")
 NOT_PENDING = "This request is no longer pending, so nothing was changed."
+EVENT_ID_RETENTION = timedelta(days=3)
 
 
 class SupportBot:
@@ -61,6 +63,7 @@ class SupportBot:
         )
         self._locks = locks or LocalLocks()
         self._providers: dict[str, Provider] = dict(providers or {})
+        self._events_pruned_at: datetime | None = None
         self._runner = TurnRunner(
             settings,
             self.provider,
@@ -99,26 +102,35 @@ class SupportBot:
             return
         verdict = validate_message(message.text)
         if not verdict.allowed:
-            yield help_notice(self.company.name) if verdict.help else Notice(
-                NoticeKind.INVALID, verdict.reason
+            yield (
+                help_notice(self.company.name)
+                if verdict.help
+                else Notice(NoticeKind.INVALID, verdict.reason)
             )
-            return
-        if customer is None and self.settings.demo_data:
-            customer = await self.store.customers.create(
-                message.user_key, message.display_name or "Demo customer", now, demo_orders=True
-            )
-        premium = customer is not None and customer.plan in self.settings.premium_plans
-        refusal = await self._limits(message.user_key, premium, spend)
-        if refusal is not None:
-            yield refusal
             return
         conversation_id = await self.store.conversations.conversation_id(
             message.conversation_key, message.platform, now
         )
+        # Taken before any other wait, so messages keep their order of arrival.
         async with self._locks.hold(f"conversation:{conversation_id}"):
+            await self._forget_old_events(now)
+            if customer is None and self.settings.demo_data:
+                customer = await self.store.customers.create(
+                    message.user_key, message.display_name or "Demo customer", now, demo_orders=True
+                )
+            premium = customer is not None and customer.plan in self.settings.premium_plans
+            refusal = await self._limits(message.user_key, premium, spend)
+            if refusal is not None:
+                yield refusal
+                return
             state = await self._new_turn(
-                conversation_id, message.user_key, message.display_name, customer, premium,
-                f"{message.platform}.message", ChatMessage("user", verdict.text),
+                conversation_id,
+                message.user_key,
+                message.display_name,
+                customer,
+                premium,
+                f"{message.platform}.message",
+                ChatMessage("user", verdict.text),
             )
             async for event in self._run(state):
                 yield event
@@ -151,8 +163,16 @@ class SupportBot:
         now = self.clock.now()
         if now >= pending.expires_at:
             if await self.store.pending.claim(pending, "expired", actor.user_key, now):
-                await self._settle(pending, {"status": "expired", "note": "The confirmation window passed; nothing was done."})
-            yield Resolution(pending.id, "expired", actor.display_name or actor.user_id, pending.summary, "")
+                await self._settle(
+                    pending,
+                    {
+                        "status": "expired",
+                        "note": "The confirmation window passed; nothing was done.",
+                    },
+                )
+            yield Resolution(
+                pending.id, "expired", actor.display_name or actor.user_id, pending.summary, ""
+            )
             yield Notice(
                 NoticeKind.EXPIRED,
                 "This request expired before it was confirmed, so nothing was done. "
@@ -171,20 +191,32 @@ class SupportBot:
     ) -> AsyncIterator[Event]:
         async with self._locks.hold(f"conversation:{pending.conversation_id}"):
             customer = await self.store.customers.for_user(pending.requester)
-            result = await self._execute(pending) if confirm else {
-                "status": "declined",
-                "note": "The user pressed Cancel. Nothing was done.",
-            }
+            result = (
+                await self._execute(pending)
+                if confirm
+                else {
+                    "status": "declined",
+                    "note": "The user pressed Cancel. Nothing was done.",
+                }
+            )
             note = await self._settle(pending, result)
             decided_by = actor.display_name or actor.user_id
             yield Resolution(
-                pending.id, "confirmed" if confirm else "cancelled", decided_by, pending.summary,
+                pending.id,
+                "confirmed" if confirm else "cancelled",
+                decided_by,
+                pending.summary,
                 result_summary(result),
             )
             premium = customer is not None and customer.plan in self.settings.premium_plans
             state = await self._new_turn(
-                pending.conversation_id, pending.requester, pending.requester_name, customer,
-                premium, f"{actor.platform}.confirmation", note,
+                pending.conversation_id,
+                pending.requester,
+                pending.requester_name,
+                customer,
+                premium,
+                f"{actor.platform}.confirmation",
+                note,
             )
             async for event in self._run(state):
                 yield event
@@ -200,8 +232,11 @@ class SupportBot:
             result = parsed.error
         else:
             context = ToolContext(
-                pending.customer_id, pending.requester, pending.conversation_id,
-                self.store.db, self.clock,
+                pending.customer_id,
+                pending.requester,
+                pending.conversation_id,
+                self.store.db,
+                self.clock,
             )
             result = await run_tool(parsed.tool, context, parsed.arguments)
         status = "failed" if "error" in result else "done"
@@ -217,7 +252,7 @@ class SupportBot:
             return None
         return ChatMessage(
             "user",
-            f"[Automatic notice, not typed by the user] The earlier request \"{pending.summary}\" "
+            f'[Automatic notice, not typed by the user] The earlier request "{pending.summary}" '
             f"was decided. Result: {json.dumps(result)}",
         )
 
@@ -236,6 +271,12 @@ class SupportBot:
 
     # ---- steps ------------------------------------------------------------------------
 
+    async def _forget_old_events(self, now: datetime) -> None:
+        """Once an hour, drop event ids far older than any platform retry."""
+        if self._events_pruned_at is None or now - self._events_pruned_at > timedelta(hours=1):
+            self._events_pruned_at = now
+            await self.store.conversations.forget_events_before(now - EVENT_ID_RETENTION)
+
     async def _limits(self, user_key: str, premium: bool, spend: Spend) -> Notice | None:
         rate = await self.limiter.check(user_key, premium)
         if not rate.allowed:
@@ -248,8 +289,13 @@ class SupportBot:
         return None
 
     async def _new_turn(
-        self, conversation_id: int, user_key: str, display_name: str,
-        customer: CustomerView | None, premium: bool, endpoint: str,
+        self,
+        conversation_id: int,
+        user_key: str,
+        display_name: str,
+        customer: CustomerView | None,
+        premium: bool,
+        endpoint: str,
         incoming: ChatMessage | None,
     ) -> TurnState:
         """Load the trimmed history, leaving room in the budget for ``incoming``."""
@@ -258,8 +304,13 @@ class SupportBot:
         history = trim_history([to_chat_message(row) for row in rows], budget)
         system = build_system_prompt(self.company, customer, display_name, self.clock.now().date())
         state = TurnState(
-            conversation_id=conversation_id, user_key=user_key, display_name=display_name,
-            customer=customer, premium=premium, system=system, history=history,
+            conversation_id=conversation_id,
+            user_key=user_key,
+            display_name=display_name,
+            customer=customer,
+            premium=premium,
+            system=system,
+            history=history,
             endpoint=endpoint,
         )
         if incoming is not None:
@@ -285,7 +336,10 @@ class SupportBot:
         else:
             await self.store.save_turn(
                 state.conversation_id,
-                [to_row(m, state.user_key if m.role == "user" else None) for m in state.new_messages],
+                [
+                    to_row(m, state.user_key if m.role == "user" else None)
+                    for m in state.new_messages
+                ],
                 state.pendings,
                 state.usage,
                 self.clock.now(),

@@ -27,7 +27,9 @@ def to_chat_message(row: StoredMessage) -> ChatMessage:
 def to_row(message: ChatMessage, user_key: str | None = None) -> dict:
     """The stored form of a message."""
     calls = (
-        json.dumps([{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls])
+        json.dumps(
+            [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]
+        )
         if message.tool_calls
         else None
     )

@@ -79,7 +79,10 @@ def check_spend(spend: Spend, daily_token_cap: int, monthly_cost_cap_usd: Decima
             "You've reached today's usage limit for the assistant. It resets at midnight UTC; "
             "for anything urgent, ask for a human agent.",
         )
-    if monthly_cost_cap_usd and Decimal(spend.global_cost_micros_month) >= monthly_cost_cap_usd * MICROS:
+    if (
+        monthly_cost_cap_usd
+        and Decimal(spend.global_cost_micros_month) >= monthly_cost_cap_usd * MICROS
+    ):
         return LimitVerdict(
             False,
             "The assistant has reached its budget for this month, so it can't answer right now. "

@@ -37,7 +37,9 @@ class UsageReport:
     by_day: list[UsageRow]
 
 
-def parse_usage_args(text: str, now: datetime, platform: str, user_id: str | None = None) -> UsageQuery | str:
+def parse_usage_args(
+    text: str, now: datetime, platform: str, user_id: str | None = None
+) -> UsageQuery | str:
     """``7d``, ``today``, ``yesterday``, ``month`` (default 30 days); a user id the adapter
     extracted from a mention narrows it to one user. Returns an error string when unreadable."""
     start_of_today = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
@@ -94,7 +96,9 @@ def sparkline(values: list[int]) -> str:
     if not values:
         return ""
     peak = max(values) or 1
-    return "".join(SPARKS[min(len(SPARKS) - 1, value * (len(SPARKS) - 1) // peak)] for value in values)
+    return "".join(
+        SPARKS[min(len(SPARKS) - 1, value * (len(SPARKS) - 1) // peak)] for value in values
+    )
 
 
 def daily_series(report: UsageReport) -> list[tuple[str, int]]:

@@ -47,10 +47,19 @@ class InstantProvider:
         return None
 
 
-def message(user: int, thread: str, number: int, text: str = "Where is my order?") -> InboundMessage:
+def message(
+    user: int, thread: str, number: int, text: str = "Where is my order?"
+) -> InboundMessage:
     return InboundMessage(
-        platform="bench", workspace="W", channel="C", thread=thread, user_id=f"U{user}",
-        display_name=f"User {user}", text=text, is_dm=False, event_id=f"{thread}-{number}",
+        platform="bench",
+        workspace="W",
+        channel="C",
+        thread=thread,
+        user_id=f"U{user}",
+        display_name=f"User {user}",
+        text=text,
+        is_dm=False,
+        event_id=f"{thread}-{number}",
     )
 
 

@@ -21,8 +21,14 @@ def inbound(
     event_id: str | None = None,
 ) -> InboundMessage:
     return InboundMessage(
-        platform=platform, workspace="W1", channel=channel, thread=thread, user_id=user,
-        display_name=name, text=text, is_dm=False,
+        platform=platform,
+        workspace="W1",
+        channel=channel,
+        thread=thread,
+        user_id=user,
+        display_name=name,
+        text=text,
+        is_dm=False,
         event_id=event_id if event_id is not None else f"Ev{next(_events)}",
     )
 

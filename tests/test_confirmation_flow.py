@@ -28,7 +28,9 @@ async def first_order(bot, user_key: str, status: str = "processing") -> str:  #
 async def order_status(bot, order_id: str) -> str:  # noqa: ANN001
     async with bot.store.engine.connect() as conn:
         return (
-            await conn.execute(select(Order.__table__.c.status).where(Order.__table__.c.id == order_id))
+            await conn.execute(
+                select(Order.__table__.c.status).where(Order.__table__.c.id == order_id)
+            )
         ).scalar_one()
 
 
@@ -156,7 +158,9 @@ async def test_message_while_pending_keeps_conversation_valid(make_bot, database
     fake_llm.push(Say("We ship worldwide."))
     await bot.respond(inbound("Do you ship to Norway?"))
     sent = fake_llm.requests[-1]["body"]["messages"]
-    call_ids = {c["id"] for m in sent if m["role"] == "assistant" for c in m.get("tool_calls") or []}
+    call_ids = {
+        c["id"] for m in sent if m["role"] == "assistant" for c in m.get("tool_calls") or []
+    }
     result_ids = {m["tool_call_id"] for m in sent if m["role"] == "tool"}
     assert call_ids == result_ids
     fake_llm.push(Say("Cancelled."))

@@ -19,9 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 async def run_chat(stdin: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "chat",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=cwd,
+        sys.executable,
+        "-m",
+        "bot",
+        "chat",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=cwd,
         env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT), "HOME": str(cwd), **env},
     )
     out, err = await asyncio.wait_for(process.communicate(stdin.encode()), 60)
@@ -37,7 +42,9 @@ async def test_chat_cancel_flow_and_usage(fake_llm, tmp_path):
     code, out, err = await run_chat("show my orders\n", env, tmp_path)
     assert code == 0, err
     assert "Acme Corp support" in out and "Here is what I found" in out
-    order = re.search(r'"order_id": "(A-\w+)", "item": "[^"]+", "amount": "[^"]+", "status": "processing"', out).group(1)
+    order = re.search(
+        r'"order_id": "(A-\w+)", "item": "[^"]+", "amount": "[^"]+", "status": "processing"', out
+    ).group(1)
 
     fake_llm.push(Call([("cancel_order", {"order_id": order})]), Say("Your order is cancelled."))
     code, out, err = await run_chat(f"cancel {order}\ny\n/usage 7d\n", env, tmp_path)
@@ -73,7 +80,12 @@ def test_settings_are_frozen_and_validated():
 
 async def test_help_lists_the_commands(tmp_path):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--help", stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "bot",
+        "--help",
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
     )
     out, _ = await process.communicate()
     assert process.returncode == 0

@@ -19,7 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_trim_keeps_newest_within_budget_and_starts_with_user():
     messages = []
     for i in range(20):
-        messages += [ChatMessage("user", f"q{i} " + "x" * 4000), ChatMessage("assistant", f"a{i} " + "y" * 4000)]
+        messages += [
+            ChatMessage("user", f"q{i} " + "x" * 4000),
+            ChatMessage("assistant", f"a{i} " + "y" * 4000),
+        ]
     kept = trim_history(messages)
     assert sum(m.size() for m in kept) <= HISTORY_CHAR_BUDGET
     assert kept[0].role == "user" and kept[-1].content.startswith("a19")
@@ -42,7 +45,9 @@ def test_trim_never_separates_tool_call_from_result():
     assert roles[0] == "user"
     assert ("tool" in roles) == any(m.tool_calls for m in kept)
     kept_big = trim_history(messages, budget=60_000)
-    assert [m.role for m in kept_big][:3] == ["user", "assistant", "tool"] or kept_big[0].role == "user"
+    assert [m.role for m in kept_big][:3] == ["user", "assistant", "tool"] or kept_big[
+        0
+    ].role == "user"
     for i, message in enumerate(kept_big):
         if message.tool_calls:
             assert kept_big[i + 1].tool_call_id == "call_1"
@@ -111,3 +116,12 @@ def test_core_imports_no_platform_sdk():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_old_event_ids_are_forgotten(make_bot, sqlite_url, fake_llm, clock):
+    bot = await make_bot(sqlite_url)
+    old = inbound("hello", event_id="Ev-old")
+    await bot.respond(old)
+    clock.advance(4 * 24 * 3600)
+    await bot.respond(inbound("a new day"))  # prunes ids older than three days
+    assert await bot.respond(old)  # so a four-day-old id is no longer a duplicate

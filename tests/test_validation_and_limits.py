@@ -25,7 +25,9 @@ async def test_over_long_message_is_refused_and_not_stored(make_bot, database_ur
     assert refusal.kind is NoticeKind.INVALID and "10,000" in refusal.text
     assert fake_llm.requests == []
     assert not await bot.store.conversations.exists(inbound("").conversation_key)
-    report = await bot.store.usage.aggregate("model", bot.clock.now() - timedelta(days=1), bot.clock.now() + timedelta(days=1))
+    report = await bot.store.usage.aggregate(
+        "model", bot.clock.now() - timedelta(days=1), bot.clock.now() + timedelta(days=1)
+    )
     assert report == []
 
 
@@ -102,8 +104,17 @@ async def test_daily_token_cap(make_bot, sqlite_url, fake_llm, clock: ManualCloc
 
 async def test_monthly_cost_cap(make_bot, database_url, fake_llm, clock: ManualClock):
     bot = await make_bot(database_url, monthly_cost_cap_usd="0.01")
-    entry = UsageEntry(clock.now(), "slack:OTHER", None, "openai", "gpt-4o", "test",
-                       TokenUsage(1_000_000, 0), 10_000, 5)
+    entry = UsageEntry(
+        clock.now(),
+        "slack:OTHER",
+        None,
+        "openai",
+        "gpt-4o",
+        "test",
+        TokenUsage(1_000_000, 0),
+        10_000,
+        5,
+    )
     await bot.store.usage.record([entry])  # $0.01 spent by someone else this month
     refusal = notice(await bot.respond(inbound("hi")))
     assert refusal.kind is NoticeKind.OVER_BUDGET and "month" in refusal.text

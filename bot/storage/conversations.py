@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from bot.clock import to_db
 from bot.storage.db import Database
@@ -36,6 +36,11 @@ class ConversationStore:
         self._db = db
         # key -> id never changes once created, so every instance may remember it.
         self._ids: dict[str, int] = {}
+
+    async def forget_events_before(self, moment: datetime) -> int:
+        """Drop processed-event ids older than ``moment`` (platforms retry within minutes)."""
+        statement = delete(EVENTS).where(EVENTS.c.created_at < to_db(moment))
+        return await self._db.write(lambda conn: conn.execute(statement).rowcount)
 
     async def exists(self, key: str) -> bool:
         """Whether a conversation ``key`` has been started (e.g. a thread the bot is in)."""
@@ -85,7 +90,9 @@ class ConversationStore:
         conversation's newest message (nothing was said since)."""
 
         def work(conn: Connection) -> bool:
-            conn.execute(update(MESSAGES).where(MESSAGES.c.id == message_id).values(content=content))
+            conn.execute(
+                update(MESSAGES).where(MESSAGES.c.id == message_id).values(content=content)
+            )
             newest = conn.execute(
                 select(MESSAGES.c.id)
                 .where(MESSAGES.c.conversation_id == conversation_id)
@@ -115,8 +122,12 @@ def insert_messages(
     """Insert messages in order inside an open transaction; their ids only when asked."""
     if not rows:
         return []
-    stamped = [{"conversation_id": conversation_id, "created_at": to_db(now), **row} for row in rows]
+    stamped = [
+        {"conversation_id": conversation_id, "created_at": to_db(now), **row} for row in rows
+    ]
     if not ids:
         conn.execute(MESSAGES.insert(), stamped)
         return []
-    return [conn.execute(MESSAGES.insert().values(**row)).inserted_primary_key[0] for row in stamped]
+    return [
+        conn.execute(MESSAGES.insert().values(**row)).inserted_primary_key[0] for row in stamped
+    ]

@@ -108,7 +108,9 @@ class CustomerStore:
                 )
             )
             conn.execute(
-                IDENTITIES.insert().values(user_key=user_key, customer_id=customer_id, display_name=name)
+                IDENTITIES.insert().values(
+                    user_key=user_key, customer_id=customer_id, display_name=name
+                )
             )
             if demo_orders:
                 conn.execute(

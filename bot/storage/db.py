@@ -74,14 +74,18 @@ class Database:
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` on a connection (no transaction is committed)."""
         if self._sync is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._reader, self._run, work, False)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._reader, self._run, work, False
+            )
         async with self._async.connect() as conn:
             return await conn.run_sync(work)
 
     async def write(self, work: Work[T]) -> T:
         """Run ``work`` in one transaction, committed when it returns."""
         if self._sync is not None:
-            return await asyncio.get_running_loop().run_in_executor(self._writer, self._run, work, True)
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._run, work, True
+            )
         async with self._async.begin() as conn:
             return await conn.run_sync(work)
 

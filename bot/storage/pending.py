@@ -83,7 +83,9 @@ class PendingStore:
 
         def work(conn: Connection) -> None:
             conn.execute(
-                update(PENDING).where(PENDING.c.id == pending.id).values(status=status, result=result)
+                update(PENDING)
+                .where(PENDING.c.id == pending.id)
+                .values(status=status, result=result)
             )
             event = "executed" if status == "done" else "failed"
             write_audit(conn, _audit_fields(pending), event, now, result=result)

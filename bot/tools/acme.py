@@ -34,7 +34,9 @@ class OrderArguments(BaseModel):
 
 class EscalateArguments(BaseModel):
     summary: str = Field(
-        description="A short summary of the issue for the human agent", min_length=1, max_length=2000
+        description="A short summary of the issue for the human agent",
+        min_length=1,
+        max_length=2000,
     )
 
 
@@ -108,7 +110,9 @@ async def prepare_cancel(ctx: ToolContext, args: OrderArguments) -> Prepared:
     if row is None:
         return Prepared(refusal=NOT_FOUND)
     if row.status not in CANCELLABLE:
-        return Prepared(refusal={"error": f"order {row.id} is {row.status} and cannot be cancelled"})
+        return Prepared(
+            refusal={"error": f"order {row.id} is {row.status} and cannot be cancelled"}
+        )
     return Prepared(summary=f"Cancel order {row.id} ({row.item}, {_money(row.amount_cents)})")
 
 
@@ -124,8 +128,14 @@ async def cancel_order(ctx: ToolContext, args: OrderArguments) -> ToolResult:
     )
     changed = await ctx.db.write(lambda conn: conn.execute(statement).rowcount)
     if changed != 1:
-        return {"error": f"order {args.order_id} could not be cancelled (not found or no longer cancellable)"}
-    return {"order_id": args.order_id, "status": "cancelled", "refund": "issued to the original payment method"}
+        return {
+            "error": f"order {args.order_id} could not be cancelled (not found or no longer cancellable)"
+        }
+    return {
+        "order_id": args.order_id,
+        "status": "cancelled",
+        "refund": "issued to the original payment method",
+    }
 
 
 async def prepare_delete(ctx: ToolContext, _: NoArguments) -> Prepared:
@@ -169,14 +179,23 @@ async def escalate_to_human(ctx: ToolContext, args: EscalateArguments) -> ToolRe
         created_at=to_db(ctx.clock.now()),
     )
     ticket = await ctx.db.write(lambda conn: conn.execute(insert).inserted_primary_key[0])
-    return {"ticket": f"T-{ticket}", "status": "open", "next": "a human agent will reply within one business day"}
+    return {
+        "ticket": f"T-{ticket}",
+        "status": "open",
+        "next": "a human agent will reply within one business day",
+    }
 
 
 def acme_tools() -> ToolRegistry:
     """The demo backend's tools."""
     return ToolRegistry(
         [
-            Tool("get_account", "The customer's account: name, email, plan, member since, open tickets.", NoArguments, get_account),
+            Tool(
+                "get_account",
+                "The customer's account: name, email, plan, member since, open tickets.",
+                NoArguments,
+                get_account,
+            ),
             Tool("list_orders", "The customer's orders, newest first.", NoArguments, list_orders),
             Tool("get_order", "One of the customer's orders by id.", OrderArguments, get_order),
             Tool(
