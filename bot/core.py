@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.confirmations import Confirmations
 from bot.history import (
     HISTORY_CHAR_BUDGET,
     HISTORY_ROW_LIMIT,
@@ -22,7 +22,7 @@ from bot.llm.factory import make_provider
 from bot.llm.types import ChatMessage, Provider
 from bot.locks import ConversationLocks, LocalLocks
 from bot.notices import help_notice
-from bot.outcomes import Event, Notice, NoticeKind, Outcome, Resolution, TextDelta
+from bot.outcomes import Event, Notice, NoticeKind, Outcome, TextDelta
 from bot.prompt import Company, build_system_prompt
 from bot.report import UsageReport, build_report, parse_usage_args
 from bot.storage.customers import CustomerView
@@ -31,12 +31,11 @@ from bot.storage.store import Store
 from bot.storage.usage import Spend
 from bot.tools.acme import acme_tools
 from bot.tools.registry import ToolContext, ToolRegistry
-from bot.turn import TurnRunner, TurnState, arguments_hash, run_tool
+from bot.turn import TurnRunner, TurnState
 from bot.usage import Pricer
 from bot.validation import validate_message
 
 log = logging.getLogger("supportbot")
-NOT_PENDING = "This request is no longer pending, so nothing was changed."
 EVENT_ID_RETENTION = timedelta(days=3)
 
 
@@ -64,6 +63,9 @@ class SupportBot:
         self._locks = locks or LocalLocks()
         self._providers: dict[str, Provider] = dict(providers or {})
         self._events_pruned_at: datetime | None = None
+        self._confirmations = Confirmations(
+            self.store, self.tools, self.clock, self._locks, self._follow_up
+        )
         self._runner = TurnRunner(
             settings,
             self.provider,
@@ -146,115 +148,27 @@ class SupportBot:
 
     # ---- confirmations ----------------------------------------------------------------
 
-    async def resolve(self, pending_id: str, actor: Actor, confirm: bool) -> AsyncIterator[Event]:
+    def resolve(self, pending_id: str, actor: Actor, confirm: bool) -> AsyncIterator[Event]:
         """Confirm or cancel a pending action: only its requester, only once, only in time."""
-        pending = await self.store.pending.get(pending_id)
-        if pending is None or pending.status != "pending":
-            yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
-            return
-        if actor.user_key != pending.requester:
-            who = pending.requester_name or "the person who asked"
-            yield Notice(
-                NoticeKind.WRONG_USER,
-                f"Only {who} can confirm or cancel this request.",
-                private=True,
-            )
-            return
-        now = self.clock.now()
-        if now >= pending.expires_at:
-            if await self.store.pending.claim(pending, "expired", actor.user_key, now):
-                await self._settle(
-                    pending,
-                    {
-                        "status": "expired",
-                        "note": "The confirmation window passed; nothing was done.",
-                    },
-                )
-            yield Resolution(
-                pending.id, "expired", actor.display_name or actor.user_id, pending.summary, ""
-            )
-            yield Notice(
-                NoticeKind.EXPIRED,
-                "This request expired before it was confirmed, so nothing was done. "
-                "Ask me again if you still want it.",
-            )
-            return
-        status = "confirmed" if confirm else "cancelled"
-        if not await self.store.pending.claim(pending, status, actor.user_key, now):
-            yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
-            return
-        async for event in self._continue_after_decision(pending, actor, confirm):
-            yield event
+        return self._confirmations.resolve(pending_id, actor, confirm)
 
-    async def _continue_after_decision(
-        self, pending: PendingView, actor: Actor, confirm: bool
+    async def _follow_up(
+        self, pending: PendingView, actor: Actor, note: ChatMessage | None
     ) -> AsyncIterator[Event]:
-        async with self._locks.hold(f"conversation:{pending.conversation_id}"):
-            customer = await self.store.customers.for_user(pending.requester)
-            result = (
-                await self._execute(pending)
-                if confirm
-                else {
-                    "status": "declined",
-                    "note": "The user pressed Cancel. Nothing was done.",
-                }
-            )
-            note = await self._settle(pending, result)
-            decided_by = actor.display_name or actor.user_id
-            yield Resolution(
-                pending.id,
-                "confirmed" if confirm else "cancelled",
-                decided_by,
-                pending.summary,
-                result_summary(result),
-            )
-            premium = customer is not None and customer.plan in self.settings.premium_plans
-            state = await self._new_turn(
-                pending.conversation_id,
-                pending.requester,
-                pending.requester_name,
-                customer,
-                premium,
-                f"{actor.platform}.confirmation",
-                note,
-            )
-            async for event in self._run(state):
-                yield event
-
-    async def _execute(self, pending: PendingView) -> dict:
-        """Run the confirmed call with exactly the stored arguments."""
-        if arguments_hash(pending.tool_name, pending.arguments) != pending.arguments_hash:
-            result = {"error": "the stored action did not match its checksum; nothing was done"}
-            await self.store.pending.finish(pending, "failed", json.dumps(result), self.clock.now())
-            return result
-        parsed = self.tools.parse(pending.tool_name, pending.arguments)
-        if parsed.error is not None:
-            result = parsed.error
-        else:
-            context = ToolContext(
-                pending.customer_id,
-                pending.requester,
-                pending.conversation_id,
-                self.store.db,
-                self.clock,
-            )
-            result = await run_tool(parsed.tool, context, parsed.arguments)
-        status = "failed" if "error" in result else "done"
-        await self.store.pending.finish(pending, status, json.dumps(result), self.clock.now())
-        return result
-
-    async def _settle(self, pending: PendingView, result: dict) -> ChatMessage | None:
-        """Put the decision where the model sees it: in the placeholder tool result, plus a
-        note at the end when the conversation moved on meanwhile."""
-        if await self.store.conversations.settle_tool_result(
-            pending.tool_message_id, pending.conversation_id, json.dumps(result)
-        ):
-            return None
-        return ChatMessage(
-            "user",
-            f'[Automatic notice, not typed by the user] The earlier request "{pending.summary}" '
-            f"was decided. Result: {json.dumps(result)}",
+        """The model's answer once the requester decided (called under the conversation lock)."""
+        customer = await self.store.customers.for_user(pending.requester)
+        premium = customer is not None and customer.plan in self.settings.premium_plans
+        state = await self._new_turn(
+            pending.conversation_id,
+            pending.requester,
+            pending.requester_name,
+            customer,
+            premium,
+            f"{actor.platform}.confirmation",
+            note,
         )
+        async for event in self._run(state):
+            yield event
 
     # ---- /usage -----------------------------------------------------------------------
 
@@ -346,12 +260,3 @@ class SupportBot:
             )
         for outcome in state.outcomes:
             yield outcome
-
-
-def result_summary(result: dict) -> str:
-    """A one-line description of a tool result for the button message."""
-    if "error" in result:
-        return f"Failed: {result['error']}"
-    if result.get("status") == "declined":
-        return "Cancelled; nothing was done."
-    return "Done."
