@@ -18,7 +18,7 @@ from bot.storage.models import Ticket, UsageRecord
 from bot.usage import Pricer, TokenUsage
 
 from fake_llm import Call, Say, Usage
-from helpers import inbound, reply_text
+from helpers import actor, collect, confirmation, inbound, reply_text
 
 
 def last_tool_result(fake_llm) -> dict:  # noqa: ANN001
@@ -148,3 +148,33 @@ async def test_usage_report_for_admins_only(make_bot, database_url, fake_llm, cl
     assert (await bot.usage_report(Actor("slack", "BOSS"), "7d")).requests == 0
     bad = await bot.usage_report(Actor("slack", "BOSS"), "fortnight")
     assert isinstance(bad, Notice) and "fortnight" in bad.text
+
+
+async def test_delete_account_needs_confirmation_then_deletes(make_bot, sqlite_url, fake_llm):
+    bot = await make_bot(sqlite_url)
+    fake_llm.push(Call([("delete_account", {})]))
+    request = confirmation(await bot.respond(inbound("delete my account")))
+    assert "Permanently delete the Acme account of Ada" in request.summary
+    assert not (await bot.store.customers.for_user("slack:U1")).deleted
+    fake_llm.push(Say("Your account is deleted."))
+    await collect(bot.resolve(request.pending_id, actor("U1"), True))
+    assert (await bot.store.customers.for_user("slack:U1")).deleted
+    fake_llm.push(Call([("list_orders", {})]), Say("ok"))
+    await bot.respond(inbound("orders?"))
+    assert all(
+        o["status"] in ("cancelled", "delivered") for o in last_tool_result(fake_llm)["orders"]
+    )
+    assert "account has been deleted" in fake_llm.requests[-1]["body"]["messages"][0]["content"]
+
+
+async def test_demo_data_off_means_no_account(make_bot, sqlite_url, fake_llm):
+    bot = await make_bot(sqlite_url, demo_data=False)
+    fake_llm.push(Call([("list_orders", {})]), Say("I can't find an account for you."))
+    await bot.respond(inbound("my orders"))
+    assert last_tool_result(fake_llm) == {
+        "error": "no customer account is linked to this chat user"
+    }
+    assert await bot.store.customers.for_user("slack:U1") is None
+    assert (
+        "no customer account is linked" in fake_llm.requests[-1]["body"]["messages"][0]["content"]
+    )
