@@ -16,8 +16,14 @@ def help_notice(company: str) -> Notice:
     return Notice(
         NoticeKind.HELP,
         f"Hi! I'm {company}'s support assistant. Ask me about your orders or your account, "
-        "for example \"Where is my latest order?\", or tell me what isn't working.",
+        'for example "Where is my latest order?", or tell me what isn\'t working.',
     )
+
+
+_CONFIGURATION_HINTS = {
+    402: "check the account's billing",
+    404: "check the model name (LLM_MODEL) and the base URL",
+}
 
 
 def provider_notice(error: ProviderError, provider: str) -> Notice:
@@ -26,9 +32,10 @@ def provider_notice(error: ProviderError, provider: str) -> Notice:
         if provider not in _configuration_logged:  # once per provider, not per message
             _configuration_logged.add(provider)
             log.error(
-                "configuration error from %s (HTTP %s): check the API key and its permissions",
+                "configuration error from %s (HTTP %s): %s",
                 provider,
                 error.status or "?",
+                _CONFIGURATION_HINTS.get(error.status, "check the API key and its permissions"),
             )
         return Notice(
             NoticeKind.PROVIDER_ERROR,
@@ -38,7 +45,7 @@ def provider_notice(error: ProviderError, provider: str) -> Notice:
         wait = max(1, math.ceil(error.retry_after_s or 10))
         return Notice(
             NoticeKind.PROVIDER_ERROR,
-            f"Service is busy. Please try again in {wait} seconds.",
+            f"Service is busy. Please try again in {wait} second{'s' if wait != 1 else ''}.",
             retry_after_s=wait,
         )
     if error.kind is ErrorKind.BAD_REQUEST:

@@ -143,6 +143,7 @@ class TurnRunner:
             tools=self._tools.specs,
             max_output_tokens=self._settings.llm_max_output_tokens,
             user=state.user_key,
+            deadline=deadline,
         )
         started = time.perf_counter()
         stream = provider.stream(request)

@@ -3,8 +3,9 @@
 
 Run the whole bot without an API key:
 
-    python scripts/fake_llm.py --port 8765
+    python scripts/fake_llm.py --port 8765 [--delay 2]
     OPENAI_BASE_URL=http://127.0.0.1:8765/v1 python -m bot chat
+    # or: LLM_PROVIDER=anthropic ANTHROPIC_BASE_URL=http://127.0.0.1:8765 python -m bot chat
 
 With nothing scripted it answers by simple rules (orders -> list_orders, "cancel A-..." ->
 cancel_order, after a tool result -> a summary of it). Tests script exact replies, tool
@@ -18,21 +19,38 @@ import asyncio
 import contextlib
 import json
 import re
-import uuid
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
 
 from aiohttp import web
+from fake_llm_wire import (
+    Answer,
+    Frames,
+    anthropic_error,
+    anthropic_frames,
+    anthropic_message,
+    anthropic_neutral,
+    anthropic_problem,
+    openai_completion,
+    openai_error,
+    openai_frames,
+    openai_neutral,
+    openai_problem,
+)
 
 
 @dataclass
 class Say:
-    """Reply with text (streamed in ``chunks`` pieces when the client streams)."""
+    """Reply with text (streamed in ``chunks`` pieces, ``gap_s`` apart, when the client
+    streams), after ``delay_s``."""
 
     text: str
     chunks: int = 3
     delay_s: float = 0.0
+    gap_s: float = 0.0
 
 
 @dataclass
@@ -53,7 +71,10 @@ class Fault:
     error_type: str = "server_error"
     headers: dict[str, str] = field(default_factory=dict)
     hang_s: float = 0.0
-    mid_stream: bool = False  # send some text, then an error event (streaming only)
+    mid_stream: bool = False  # send ``partial`` text, then an error event (streaming only)
+    partial: str = "Partial answer"
+    raw_body: str | None = None  # a non-JSON body (say, a proxy's HTML page) instead
+    drop: bool = False  # streaming: send ``partial`` text, then end with no error and no finish
 
 
 Step = Say | Call | Fault
@@ -67,6 +88,14 @@ class Usage:
     output_tokens: int | None = None
     cached_tokens: int = 0
     cache_write_tokens: int = 0
+
+
+@dataclass
+class StreamMark:
+    """When (``time.perf_counter()``) a streamed reply's first byte and first text left."""
+
+    first_byte: float
+    first_text: float | None = None
 
 
 ORDER_ID = re.compile(r"\b([A-Z]-[A-Z0-9]{3,12})\b", re.I)
@@ -102,18 +131,60 @@ def _estimate(text: str) -> int:
     return max(1, len(text) // 4)
 
 
+@dataclass(frozen=True)
+class _Api:
+    """One wire format: how to read a request and write each kind of answer."""
+
+    name: str
+    default_model: str
+    neutral: Callable[[dict], list[dict]]
+    problem: Callable[[dict], str | None]
+    error: Callable[[str, str], dict]
+    whole: Callable[[Answer], dict]
+    frames: Callable[[Answer], Frames]
+
+
+OPENAI = _Api(
+    "openai",
+    "gpt-4o-mini",
+    openai_neutral,
+    openai_problem,
+    openai_error,
+    openai_completion,
+    openai_frames,
+)
+ANTHROPIC = _Api(
+    "anthropic",
+    "claude-haiku-4-5",
+    anthropic_neutral,
+    anthropic_problem,
+    anthropic_error,
+    anthropic_message,
+    anthropic_frames,
+)
+
+
+def _pieces(text: str, chunks: int) -> list[str]:
+    if not text:
+        return []
+    size = max(1, -(-len(text) // max(1, chunks)))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
 class FakeLLM:
     """The fake server. ``push`` steps; each request takes the next one (else a rule reply)."""
 
-    def __init__(self, usage: Usage | None = None) -> None:
+    def __init__(self, usage: Usage | None = None, reply_delay_s: float = 0.0) -> None:
         self.script: deque[Step] = deque()
         self.requests: list[dict] = []  # {"api": "openai"|"anthropic", "body": ..., "headers": ...}
         self.usage = usage or Usage()
+        self.reply_delay_s = reply_delay_s  # added before every reply (a slow model)
+        self.marks: list[StreamMark] = []  # one per streamed reply, in order
         self._runner: web.AppRunner | None = None
         self.port = 0
         app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._openai)
-        app.router.add_post("/v1/messages", self._anthropic)
+        app.router.add_post("/v1/chat/completions", partial(self._reply, api=OPENAI))
+        app.router.add_post("/v1/messages", partial(self._reply, api=ANTHROPIC))
         self._app = app
 
     def push(self, *steps: Step) -> FakeLLM:
@@ -146,218 +217,92 @@ class FakeLLM:
     async def __aexit__(self, *_exc: object) -> None:
         await self.stop()
 
-    # ---- shared ---------------------------------------------------------------------
+    # ---- answering ----------------------------------------------------------------
 
-    def _next(self, neutral: list[dict]) -> Step:
-        return self.script.popleft() if self.script else rule_reply(neutral)
+    async def _reply(self, request: web.Request, api: _Api) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append({"api": api.name, "body": body, "headers": dict(request.headers)})
+        if problem := api.problem(body):  # as the real API would, before any scripted step
+            error = api.error("invalid_request_error", problem)
+            return web.json_response(error, status=400)
+        step = self.script.popleft() if self.script else rule_reply(api.neutral(body))
+        streaming = bool(body.get("stream"))
+        if isinstance(step, Fault) and not ((step.mid_stream or step.drop) and streaming):
+            return await self._fault_response(step, api.error(step.error_type, step.message))
+        delay = getattr(step, "delay_s", 0.0) + self.reply_delay_s
+        if delay:
+            await asyncio.sleep(delay)
+        answer = self._answer(step, body, api.default_model)
+        if not streaming:
+            return web.json_response(api.whole(answer))
+        return await self._stream(request, api.frames(answer), getattr(step, "gap_s", 0.0))
 
-    def _usage(self, prompt_chars: int, output: str) -> tuple[int, int]:
-        return (
-            self.usage.input_tokens if self.usage.input_tokens is not None else _estimate("x" * prompt_chars),
-            self.usage.output_tokens if self.usage.output_tokens is not None else _estimate(output),
+    def _answer(self, step: Step, body: dict, default_model: str) -> Answer:
+        text = step.partial if isinstance(step, Fault) else step.text
+        calls = step.calls if isinstance(step, Call) else []
+        prompt = json.dumps(body.get("messages", [])) + json.dumps(body.get("system", ""))
+        output = text + json.dumps([arguments for _, arguments in calls])
+        usage = self.usage
+        return Answer(
+            model=body.get("model") or default_model,
+            pieces=_pieces(text, getattr(step, "chunks", 1)),
+            calls=calls,
+            input_tokens=_estimate(prompt) if usage.input_tokens is None else usage.input_tokens,
+            output_tokens=_estimate(output) if usage.output_tokens is None else usage.output_tokens,
+            cached_tokens=usage.cached_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            error={"type": step.error_type, "message": step.message}
+            if isinstance(step, Fault) and not step.drop
+            else None,
+            dropped=isinstance(step, Fault) and step.drop,
         )
-
-    @staticmethod
-    def _pieces(text: str, chunks: int) -> list[str]:
-        if not text:
-            return []
-        size = max(1, -(-len(text) // max(1, chunks)))
-        return [text[i : i + size] for i in range(0, len(text), size)]
 
     async def _fault_response(self, fault: Fault, body: dict) -> web.Response:
         if fault.hang_s:
             await asyncio.sleep(fault.hang_s)
+        if fault.raw_body is not None:
+            headers = {"Content-Type": "text/html", **fault.headers}
+            return web.Response(status=fault.status, headers=headers, text=fault.raw_body)
         headers = {"Content-Type": "application/json", **fault.headers}
         return web.Response(status=fault.status, headers=headers, text=json.dumps(body))
 
-    # ---- OpenAI Chat Completions ----------------------------------------------------
-
-    async def _openai(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append({"api": "openai", "body": body, "headers": dict(request.headers)})
-        neutral = [
-            {"role": m["role"], "content": m.get("content") or ""}
-            for m in body.get("messages", [])
-            if m["role"] != "system"
-        ]
-        step = self._next(neutral)
-        prompt_chars = sum(len(json.dumps(m)) for m in body.get("messages", []))
-        model = body.get("model", "gpt-4o-mini")
-        if isinstance(step, Fault) and not (step.mid_stream and body.get("stream")):
-            error = {"error": {"message": step.message, "type": step.error_type, "code": None}}
-            return await self._fault_response(step, error)
-        await asyncio.sleep(getattr(step, "delay_s", 0.0))
-        text = step.text if not isinstance(step, Fault) else "Partial answer"
-        calls = [
-            {"id": f"call_{uuid.uuid4().hex[:12]}", "name": name, "arguments": json.dumps(args)}
-            for name, args in (step.calls if isinstance(step, Call) else [])
-        ]
-        tokens_in, tokens_out = self._usage(prompt_chars, text + "".join(c["arguments"] for c in calls))
-        usage = {
-            "prompt_tokens": tokens_in,
-            "completion_tokens": tokens_out,
-            "total_tokens": tokens_in + tokens_out,
-            "prompt_tokens_details": {"cached_tokens": self.usage.cached_tokens},
-        }
-        finish = "tool_calls" if calls else "stop"
-        completion_id = f"chatcmpl-{uuid.uuid4().hex[:16]}"
-        if not body.get("stream"):
-            message: dict[str, Any] = {"role": "assistant", "content": text or None}
-            if calls:
-                message["tool_calls"] = [
-                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
-                    for c in calls
-                ]
-            return web.json_response(
-                {
-                    "id": completion_id,
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": model,
-                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": usage,
-                }
-            )
+    async def _stream(
+        self, request: web.Request, frames: Frames, gap_s: float
+    ) -> web.StreamResponse:
+        """Write server-sent events, ``gap_s`` between text pieces, marking the first ones."""
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-
-        async def send(delta: dict, finish_reason: str | None = None, **extra: Any) -> None:
-            chunk = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": 0,
-                "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}] if delta is not None else [],
-                **extra,
-            }
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-
-        await send({"role": "assistant", "content": ""})
-        for piece in self._pieces(text, getattr(step, "chunks", 1)):
-            await send({"content": piece})
-        if isinstance(step, Fault):
-            error = {"error": {"message": step.message, "type": step.error_type}}
-            await response.write(f"data: {json.dumps(error)}\n\n".encode())
-            await response.write(b"data: [DONE]\n\n")
-            return response
-        for index, call in enumerate(calls):
-            await send(
-                {"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                                 "function": {"name": call["name"], "arguments": ""}}]}
-            )
-            await send({"tool_calls": [{"index": index, "function": {"arguments": call["arguments"]}}]})
-        await send({}, finish)
-        await send(None, usage=usage)
-        await response.write(b"data: [DONE]\n\n")
-        return response
-
-    # ---- Anthropic Messages ---------------------------------------------------------
-
-    async def _anthropic(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.requests.append({"api": "anthropic", "body": body, "headers": dict(request.headers)})
-        neutral = []
-        for message in body.get("messages", []):
-            content = message["content"]
-            if isinstance(content, str):
-                neutral.append({"role": message["role"], "content": content})
-                continue
-            for block in content:
-                if block.get("type") == "tool_result":
-                    inner = block.get("content")
-                    text = inner if isinstance(inner, str) else "".join(b.get("text", "") for b in inner or [])
-                    neutral.append({"role": "tool", "content": text})
-                elif block.get("type") == "text":
-                    neutral.append({"role": message["role"], "content": block["text"]})
-        step = self._next(neutral)
-        prompt_chars = len(json.dumps(body.get("messages", []))) + len(json.dumps(body.get("system", "")))
-        model = body.get("model", "claude-haiku-4-5")
-        if isinstance(step, Fault) and not (step.mid_stream and body.get("stream")):
-            error = {"type": "error", "error": {"type": step.error_type, "message": step.message}}
-            return await self._fault_response(step, error)
-        await asyncio.sleep(getattr(step, "delay_s", 0.0))
-        text = step.text if not isinstance(step, Fault) else "Partial answer"
-        calls = [
-            {"id": f"toolu_{uuid.uuid4().hex[:20]}", "name": name, "input": args}
-            for name, args in (step.calls if isinstance(step, Call) else [])
-        ]
-        tokens_in, tokens_out = self._usage(prompt_chars, text + json.dumps([c["input"] for c in calls]))
-        # Anthropic's input_tokens exclude cache reads and writes.
-        usage = {
-            "input_tokens": max(0, tokens_in - self.usage.cached_tokens - self.usage.cache_write_tokens),
-            "output_tokens": tokens_out,
-            "cache_read_input_tokens": self.usage.cached_tokens,
-            "cache_creation_input_tokens": self.usage.cache_write_tokens,
-        }
-        stop = "tool_use" if calls else "end_turn"
-        message_id = f"msg_{uuid.uuid4().hex[:20]}"
-        content: list[dict] = ([{"type": "text", "text": text}] if text else []) + [
-            {"type": "tool_use", **call} for call in calls
-        ]
-        if not body.get("stream"):
-            return web.json_response(
-                {
-                    "id": message_id,
-                    "type": "message",
-                    "role": "assistant",
-                    "model": model,
-                    "content": content,
-                    "stop_reason": stop,
-                    "stop_sequence": None,
-                    "usage": usage,
-                }
-            )
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-
-        async def send(event: str, data: dict) -> None:
-            await response.write(f"event: {event}\ndata: {json.dumps({'type': event, **data})}\n\n".encode())
-
-        start_usage = {**usage, "output_tokens": 1}
-        await send(
-            "message_start",
-            {"message": {"id": message_id, "type": "message", "role": "assistant", "model": model,
-                         "content": [], "stop_reason": None, "stop_sequence": None, "usage": start_usage}},
-        )
-        index = 0
-        if text:
-            await send("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}})
-            for piece in self._pieces(text, getattr(step, "chunks", 1)):
-                await send("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": piece}})
-            if isinstance(step, Fault):
-                await send("error", {"error": {"type": step.error_type, "message": step.message}})
-                return response
-            await send("content_block_stop", {"index": 0})
-            index = 1
-        for call in calls:
-            await send(
-                "content_block_start",
-                {"index": index, "content_block": {"type": "tool_use", "id": call["id"], "name": call["name"], "input": {}}},
-            )
-            await send(
-                "content_block_delta",
-                {"index": index, "delta": {"type": "input_json_delta", "partial_json": json.dumps(call["input"])}},
-            )
-            await send("content_block_stop", {"index": index})
-            index += 1
-        await send("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None},
-                                     "usage": {"output_tokens": tokens_out}})
-        await send("message_stop", {})
+        mark: StreamMark | None = None
+        texts = 0
+        for payload, is_text in frames:
+            if is_text and texts and gap_s:
+                await asyncio.sleep(gap_s)
+            now = time.perf_counter()
+            if mark is None:
+                mark = StreamMark(now)
+                self.marks.append(mark)
+            if is_text and mark.first_text is None:
+                mark.first_text = now
+            texts += is_text
+            await response.write(payload.encode())
         return response
 
 
-async def _serve(port: int) -> None:
-    fake = await FakeLLM().start(port)
-    print(f"fake model on {fake.openai_url} (OpenAI) and {fake.anthropic_url} (Anthropic)", flush=True)
+async def _serve(port: int, delay_s: float) -> None:
+    fake = await FakeLLM(reply_delay_s=delay_s).start(port)
+    print(
+        f"fake model on {fake.openai_url} (OpenAI) and {fake.anthropic_url} (Anthropic)", flush=True
+    )
     await asyncio.Event().wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before every reply")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port))
+        asyncio.run(_serve(args.port, args.delay))
 
 
 if __name__ == "__main__":

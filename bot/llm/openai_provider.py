@@ -4,6 +4,9 @@ Chat Completions rather than the Responses API: it is what every OpenAI-compatib
 (vLLM, llama.cpp, Ollama, LiteLLM) speaks, so ``OPENAI_BASE_URL`` can point anywhere, and the
 bot keeps its own history in its database, so the Responses API's server-side state buys
 nothing here.
+
+HTTP goes through the SDK's aiohttp transport (``DefaultAioHttpClient``): with hundreds of
+streams open at once, httpx's pool rescans every connection for each request.
 """
 
 from __future__ import annotations
@@ -12,8 +15,17 @@ from collections.abc import AsyncIterator
 
 import openai
 
-from bot.llm.errors import map_sdk_error
-from bot.llm.types import ChatMessage, Completed, ModelRequest, StreamEvent, TextChunk, ToolCall
+from bot.llm.errors import http_hooks, map_sdk_error, turn_deadline
+from bot.llm.types import (
+    ChatMessage,
+    Completed,
+    ErrorKind,
+    ModelRequest,
+    ProviderError,
+    StreamEvent,
+    TextChunk,
+    ToolCall,
+)
 from bot.usage import TokenUsage
 
 
@@ -91,6 +103,7 @@ class OpenAIProvider:
             base_url=base_url,
             timeout=timeout_s,
             max_retries=max_retries,
+            http_client=openai.DefaultAioHttpClient(event_hooks=http_hooks()),
         )
         self._streaming = streaming
 
@@ -98,6 +111,7 @@ class OpenAIProvider:
         await self._client.close()
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Text as it arrives, then one :class:`Completed`; failures as ProviderError."""
         try:
             if self._streaming:
                 async for event in self._stream(request):
@@ -107,7 +121,7 @@ class OpenAIProvider:
                     yield event
         except openai.APIError as exc:
             raise map_sdk_error(
-                exc, (openai.APITimeoutError,), (openai.APIConnectionError,)
+                exc, (openai.APITimeoutError,), (openai.APIConnectionError,), self.name
             ) from exc
 
     def _arguments(self, request: ModelRequest) -> dict:
@@ -119,11 +133,14 @@ class OpenAIProvider:
         if request.tools:
             arguments["tools"] = to_openai_tools(request)
         if request.user:
-            arguments["safety_identifier"] = request.user
+            arguments["safety_identifier"] = request.opaque_user()
         return arguments
 
     async def _complete(self, request: ModelRequest) -> list[StreamEvent]:
-        response = await self._client.chat.completions.create(**self._arguments(request))
+        with turn_deadline(request.deadline):
+            response = await self._client.chat.completions.create(**self._arguments(request))
+        if not response.choices:
+            raise ProviderError(ErrorKind.UNAVAILABLE, "the answer was empty")
         choice = response.choices[0]
         calls = tuple(
             ToolCall(call.id, call.function.name, call.function.arguments or "{}")
@@ -144,9 +161,10 @@ class OpenAIProvider:
         return events
 
     async def _stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        stream = await self._client.chat.completions.create(
-            **self._arguments(request), stream=True, stream_options={"include_usage": True}
-        )
+        with turn_deadline(request.deadline):
+            stream = await self._client.chat.completions.create(
+                **self._arguments(request), stream=True, stream_options={"include_usage": True}
+            )
         calls: dict[int, dict[str, str]] = {}
         usage = None
         model = request.model
@@ -167,6 +185,8 @@ class OpenAIProvider:
                         if part.function is not None:
                             call["name"] += part.function.name or ""
                             call["arguments"] += part.function.arguments or ""
+        if not finish:
+            raise ProviderError(ErrorKind.UNAVAILABLE, "the answer was cut off")
         yield Completed(
             tool_calls=tuple(
                 ToolCall(call["id"], call["name"], call["arguments"] or "{}")

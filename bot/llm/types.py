@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -44,7 +45,11 @@ class ToolSpec:
 
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
-    """Everything one model call needs."""
+    """Everything one model call needs.
+
+    ``deadline`` is the turn's deadline in event-loop time (``loop.time()``); providers use
+    it to skip an SDK retry whose server-requested wait could not end before it.
+    """
 
     model: str
     system: str
@@ -53,6 +58,11 @@ class ModelRequest:
     max_output_tokens: int = 1024
     user: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    deadline: float | None = None
+
+    def opaque_user(self) -> str:
+        """A stable hash of ``user`` for the provider's abuse tracking (no raw chat ids)."""
+        return hashlib.sha256(self.user.encode()).hexdigest()[:32] if self.user else ""
 
 
 @dataclass(frozen=True, slots=True)
