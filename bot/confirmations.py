@@ -104,7 +104,7 @@ class Confirmations:
         """Put the decision where the model sees it: in the placeholder tool result, plus a
         note at the end when the conversation moved on meanwhile."""
         if await self._store.conversations.settle_tool_result(
-            pending.tool_message_id, pending.conversation_id, json.dumps(result)
+            pending.tool_message_id, pending.conversation_id, pending.requester, json.dumps(result)
         ):
             return None
         return ChatMessage(

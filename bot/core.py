@@ -213,7 +213,9 @@ class SupportBot:
         incoming: ChatMessage | None,
     ) -> TurnState:
         """Load the trimmed history, leaving room in the budget for ``incoming``."""
-        rows = await self.store.conversations.recent_messages(conversation_id, HISTORY_ROW_LIMIT)
+        rows = await self.store.conversations.recent_messages(
+            conversation_id, user_key, HISTORY_ROW_LIMIT
+        )
         budget = HISTORY_CHAR_BUDGET - (incoming.size() if incoming else 0)
         history = trim_history([to_chat_message(row) for row in rows], budget)
         system = build_system_prompt(self.company, customer, display_name, self.clock.now().date())
@@ -250,10 +252,7 @@ class SupportBot:
         else:
             await self.store.save_turn(
                 state.conversation_id,
-                [
-                    to_row(m, state.user_key if m.role == "user" else None)
-                    for m in state.new_messages
-                ],
+                [to_row(m, state.user_key) for m in state.new_messages],
                 state.pendings,
                 state.usage,
                 self.clock.now(),

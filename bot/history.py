@@ -24,8 +24,8 @@ def to_chat_message(row: StoredMessage) -> ChatMessage:
     return ChatMessage(row.role, row.content, calls, row.tool_call_id)
 
 
-def to_row(message: ChatMessage, user_key: str | None = None) -> dict:
-    """The stored form of a message."""
+def to_row(message: ChatMessage, user_key: str) -> dict:
+    """The stored form of a message of ``user_key``'s turn."""
     calls = (
         json.dumps(
             [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]

@@ -114,7 +114,9 @@ async def seed_history(bot: SupportBot, thread: str, count: int) -> None:
     rows = []
     for i in range(count):
         role = "user" if i % 2 == 0 else "assistant"
-        rows.append({"role": role, "content": f"{role} message {i} " + "x" * 200})
+        rows.append(
+            {"role": role, "content": f"{role} message {i} " + "x" * 200, "user_key": "bench:U0"}
+        )
     await bot.store.db.write(
         lambda conn: insert_messages(conn, conversation, rows, bot.clock.now(), ids=False)
     )

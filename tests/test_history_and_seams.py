@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from bot.history import HISTORY_CHAR_BUDGET, trim_history
 from bot.llm.types import ChatMessage, ToolCall
 
-from fake_llm import Say
+from fake_llm import Call, Say
 from helpers import inbound, reply_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,3 +126,17 @@ async def test_old_event_ids_are_forgotten(make_bot, sqlite_url, fake_llm, clock
     clock.advance(4 * 24 * 3600)
     await bot.respond(inbound("a new day"))  # prunes ids older than three days
     assert await bot.respond(old)  # so a four-day-old id is no longer a duplicate
+
+
+async def test_a_shared_thread_keeps_each_users_account_data_to_them(make_bot, database_url, fake_llm):
+    bot = await make_bot(database_url)
+    fake_llm.push(Call([("get_account", {})]), Say("Your plan is standard."))
+    await bot.respond(inbound("what plan am I on?", "U1", name="Ada"))
+    fake_llm.push(Say("Hello Eve."))
+    await bot.respond(inbound("hi, me too", "U2", name="Eve"))  # same channel and thread
+    seen_by_eve = json.dumps(fake_llm.requests[-1]["body"]["messages"][1:])
+    assert "what plan am I on?" not in seen_by_eve and "Ada" not in seen_by_eve
+    fake_llm.push(Say("Still standard."))
+    await bot.respond(inbound("and again?", "U1", name="Ada"))
+    seen_by_ada = [m.get("content") for m in fake_llm.requests[-1]["body"]["messages"][1:]]
+    assert seen_by_ada[0] == "what plan am I on?" and "hi, me too" not in seen_by_ada

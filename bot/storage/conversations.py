@@ -68,8 +68,11 @@ class ConversationStore:
         self._ids[key] = found
         return found
 
-    async def recent_messages(self, conversation_id: int, limit: int) -> list[StoredMessage]:
-        """The newest ``limit`` messages, oldest first (an index range scan: O(limit))."""
+    async def recent_messages(
+        self, conversation_id: int, user_key: str, limit: int
+    ) -> list[StoredMessage]:
+        """The newest ``limit`` messages of ``user_key``'s turns, oldest first (an index
+        range scan: O(limit) however long the conversation is)."""
         query = (
             select(
                 MESSAGES.c.id,
@@ -78,16 +81,18 @@ class ConversationStore:
                 MESSAGES.c.tool_calls,
                 MESSAGES.c.tool_call_id,
             )
-            .where(MESSAGES.c.conversation_id == conversation_id)
+            .where(MESSAGES.c.conversation_id == conversation_id, MESSAGES.c.user_key == user_key)
             .order_by(MESSAGES.c.id.desc())
             .limit(limit)
         )
         rows = await self._db.read(lambda conn: conn.execute(query).all())
         return [StoredMessage(*row) for row in reversed(rows)]
 
-    async def settle_tool_result(self, message_id: int, conversation_id: int, content: str) -> bool:
-        """Rewrite a pending tool result with the decision; True when it is still the
-        conversation's newest message (nothing was said since)."""
+    async def settle_tool_result(
+        self, message_id: int, conversation_id: int, user_key: str, content: str
+    ) -> bool:
+        """Rewrite a pending tool result with the decision; True when it is still the newest
+        message of ``user_key``'s history (they said nothing since)."""
 
         def work(conn: Connection) -> bool:
             conn.execute(
@@ -95,7 +100,9 @@ class ConversationStore:
             )
             newest = conn.execute(
                 select(MESSAGES.c.id)
-                .where(MESSAGES.c.conversation_id == conversation_id)
+                .where(
+                    MESSAGES.c.conversation_id == conversation_id, MESSAGES.c.user_key == user_key
+                )
                 .order_by(MESSAGES.c.id.desc())
                 .limit(1)
             ).scalar()

@@ -55,16 +55,20 @@ class Message(SQLModel, table=True):
 
     ``role`` is user, assistant or tool; an assistant message may carry ``tool_calls``
     (JSON list of {id, name, arguments}); a tool message answers ``tool_call_id``.
+    ``user_key`` is the user whose turn produced it: in a shared channel or thread each
+    user's history (with their account data) is shown to the model only in their turns.
     """
 
-    __table_args__ = (Index("ix_message_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_conversation_user_id", "conversation_id", "user_key", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int
     role: str
     content: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     tool_calls: str | None = Field(default=None, sa_column=Column(Text))
     tool_call_id: str | None = None
-    user_key: str | None = None
+    user_key: str = Field(max_length=200)
     created_at: datetime
 
 
