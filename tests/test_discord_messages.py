@@ -57,7 +57,7 @@ async def test_dm_is_answered_in_the_dm(bot, fake_llm, fake_discord):
     assert conversations
 
 
-async def test_a_channel_or_thread_is_one_conversation(bot, fake_llm, fake_discord):
+async def test_a_channel_or_thread_is_one_conversation_private_per_user(bot, fake_llm, fake_discord):
     fake_llm.push(Say("First answer."), Say("Second answer."), Say("In the thread."))
     async with connected(fake_discord, bot):
         await fake_discord.say("my name is Ada")
@@ -70,7 +70,8 @@ async def test_a_channel_or_thread_is_one_conversation(bot, fake_llm, fake_disco
         [m["content"] for m in request["body"]["messages"] if m["role"] != "system"]
         for request in fake_llm.requests
     ]
-    assert contents[1][:3] == ["my name is Ada", "First answer.", "what did I say?"]
+    # one conversation, but the model sees only the asking user's part of it (privacy)
+    assert contents[1] == ["what did I say?"]
     assert contents[2] == ["a question in the thread"]  # the thread starts its own
     [in_thread] = fake_discord.channel_messages(THREAD_ID)
     assert in_thread["content"] == "In the thread."
