@@ -17,8 +17,8 @@ from bot.locks import ConversationLocks
 from bot.outcomes import Event, Notice, NoticeKind, Resolution
 from bot.storage.pending import PendingView
 from bot.storage.store import Store
+from bot.tool_calls import arguments_hash, run_tool
 from bot.tools.registry import ToolContext, ToolRegistry
-from bot.turn import arguments_hash, run_tool
 
 NOT_PENDING = "This request is no longer pending, so nothing was changed."
 DECLINED = {"status": "declined", "note": "The user pressed Cancel. Nothing was done."}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from bot.history import (
 )
 from bot.inbound import Actor, InboundMessage
 from bot.limits import UserRateLimiter, check_spend
-from bot.llm.factory import make_provider
+from bot.llm.factory import import_provider_module, make_provider
 from bot.llm.types import ChatMessage, Provider
 from bot.locks import ConversationLocks, LocalLocks
 from bot.notices import help_notice
@@ -77,8 +78,14 @@ class SupportBot:
 
     @classmethod
     async def open(cls, settings: Settings, **kwargs) -> SupportBot:  # noqa: ANN003
-        """Connect to the configured database (creating tables) and build the bot."""
-        return cls(settings, await Store.open(settings.database_url), **kwargs)
+        """Connect to the configured database (creating tables), import the configured
+        providers' SDKs off the event loop, and build the bot."""
+        bot = cls(settings, await Store.open(settings.database_url), **kwargs)
+        for name in filter(None, (settings.llm_provider, settings.llm_fallback_provider)):
+            if name not in bot._providers:
+                await asyncio.to_thread(import_provider_module, name)
+                bot.provider(name)
+        return bot
 
     async def close(self) -> None:
         for provider in self._providers.values():

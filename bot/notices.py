@@ -9,7 +9,6 @@ from bot.llm.types import ErrorKind, ProviderError
 from bot.outcomes import Notice, NoticeKind
 
 log = logging.getLogger("supportbot")
-_configuration_logged: set[str] = set()
 
 
 def help_notice(company: str) -> Notice:
@@ -26,11 +25,14 @@ _CONFIGURATION_HINTS = {
 }
 
 
-def provider_notice(error: ProviderError, provider: str) -> Notice:
-    """The chat message for a provider failure; nothing internal leaks into it."""
+def provider_notice(error: ProviderError, provider: str, logged: set[str]) -> Notice:
+    """The chat message for a provider failure; nothing internal leaks into it.
+
+    A configuration error is logged once per provider (``logged`` remembers which), not once
+    per message."""
     if error.kind is ErrorKind.CONFIGURATION:
-        if provider not in _configuration_logged:  # once per provider, not per message
-            _configuration_logged.add(provider)
+        if provider not in logged:
+            logged.add(provider)
             log.error(
                 "configuration error from %s (HTTP %s): %s",
                 provider,

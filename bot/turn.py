@@ -8,17 +8,13 @@ transaction *before* showing the user a Confirm button that refers to it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
-import logging
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.llm.route import ProviderRoute
 from bot.llm.types import (
     ChatMessage,
     Completed,
@@ -29,14 +25,18 @@ from bot.llm.types import (
     TextChunk,
 )
 from bot.notices import provider_notice
-from bot.outcomes import ConfirmationRequest, Notice, Outcome, Reply, TextDelta
+from bot.outcomes import Outcome, Reply, TextDelta
 from bot.storage.customers import CustomerView
 from bot.storage.store import NewPending
-from bot.tools.registry import ToolContext, ToolRegistry, ToolResult, canonical_arguments
+from bot.tool_calls import ToolCaller
+from bot.tools.registry import ToolContext, ToolRegistry
 from bot.usage import Pricer, UsageEntry, log_usage
 
-log = logging.getLogger("supportbot")
-FAILOVER_KINDS = (ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT)
+PARAGRAPH = "\n\n"
+EMPTY_REPLY = (
+    "Sorry, I don't have an answer to that. Could you rephrase, or ask me to hand this to a "
+    "human agent?"
+)
 ROUND_CAP_REPLY = (
     "Sorry, I couldn't finish looking that up. Could you rephrase, or ask me to hand this "
     "to a human agent?"
@@ -60,14 +60,11 @@ class TurnState:
     usage: list[UsageEntry] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    completed: Completed | None = None  # the current round's model answer
 
     def add(self, message: ChatMessage) -> None:
         self.history.append(message)
         self.new_messages.append(message)
-
-
-def arguments_hash(tool_name: str, arguments: str) -> str:
-    return hashlib.sha256(f"{tool_name}\n{arguments}".encode()).hexdigest()
 
 
 class TurnRunner:
@@ -84,44 +81,37 @@ class TurnRunner:
     ) -> None:
         self._settings = settings
         self._provider = provider
-        self._tools = tools
+        self._specs = tools.specs
+        self._caller = ToolCaller(tools, clock, settings.pending_action_ttl_s)
         self._pricer = pricer
         self._clock = clock
         self._tool_context = tool_context
+        self._configuration_logged: set[str] = set()
 
     async def run(self, state: TurnState) -> AsyncIterator[TextDelta]:
         """Stream the reply's text; leave outcomes on ``state``."""
-        providers = [self._settings.llm_provider]
-        if self._settings.llm_fallback_provider:
-            providers.append(self._settings.llm_fallback_provider)
-        deadline = asyncio.get_running_loop().time() + self._settings.llm_timeout_s
-        for _round in range(self._settings.llm_max_tool_rounds):
+        settings = self._settings
+        route = ProviderRoute(
+            settings.llm_provider, settings.llm_fallback_provider, settings.llm_timeout_s
+        )
+        for _round in range(settings.llm_max_tool_rounds):
             round_text: list[str] = []
-            completed: Completed | None = None
-            while completed is None:
-                try:
-                    async for event in self._call(providers[0], state, deadline):
-                        if isinstance(event, TextChunk):
-                            round_text.append(event.text)
-                            state.text.append(event.text)
-                            yield TextDelta(event.text)
-                        else:
-                            completed = event
-                except ProviderError as error:
-                    if error.kind in FAILOVER_KINDS and len(providers) > 1 and not round_text:
-                        log.warning("%s failed (%s); handing the turn to %s", providers[0], error.kind, providers[1])
-                        providers.pop(0)
-                        deadline = asyncio.get_running_loop().time() + self._settings.llm_timeout_s
-                        continue
-                    state.outcomes.append(provider_notice(error, providers[0]))
-                    return
+            async for delta in self._round(state, route, round_text):
+                yield delta
+            completed = state.completed
+            if completed is None:
+                return  # the round failed: its notice is on state.outcomes
             text = "".join(round_text)
             if not completed.tool_calls:
+                if not state.text:  # a refusal or a content filter left nothing to say
+                    text = EMPTY_REPLY
+                    state.text.append(text)
                 state.add(ChatMessage("assistant", text))
                 state.outcomes.append(Reply("".join(state.text)))
                 return
             state.add(ChatMessage("assistant", text, completed.tool_calls))
-            confirmations = await self._run_tools(state, completed)
+            calls = completed.tool_calls
+            confirmations = await self._caller.answer(state, self._tool_context(state), calls)
             if confirmations:
                 if state.text:
                     state.outcomes.append(Reply("".join(state.text)))
@@ -130,27 +120,54 @@ class TurnRunner:
         state.add(ChatMessage("assistant", ROUND_CAP_REPLY))
         state.outcomes.append(Reply(ROUND_CAP_REPLY))
 
+    async def _round(
+        self, state: TurnState, route: ProviderRoute, round_text: list[str]
+    ) -> AsyncIterator[TextDelta]:
+        """One model call (failing over once if it must); sets ``state.completed``."""
+        state.completed = None
+        while True:
+            try:
+                async for event in self._call(route, state):
+                    if isinstance(event, Completed):
+                        state.completed = event
+                        continue
+                    if not round_text:
+                        route.committed()
+                        if state.text:  # a new round's text starts a new paragraph
+                            state.text.append(PARAGRAPH)
+                            yield TextDelta(PARAGRAPH)
+                    round_text.append(event.text)
+                    state.text.append(event.text)
+                    yield TextDelta(event.text)
+                return
+            except ProviderError as error:
+                if not round_text and route.fail_over(error):
+                    continue
+                state.outcomes.append(
+                    provider_notice(error, route.provider, self._configuration_logged)
+                )
+                return
+
     async def _call(
-        self, provider_name: str, state: TurnState, deadline: float
+        self, route: ProviderRoute, state: TurnState
     ) -> AsyncIterator[TextChunk | Completed]:
-        """One model call under the turn's deadline; its usage is logged and kept."""
-        provider = self._provider(provider_name)
-        model = self._settings.model_for(provider_name, state.premium)
+        """One model call under the route's deadline; its usage is logged and kept."""
+        provider_name = route.provider
         request = ModelRequest(
-            model=model,
+            model=self._settings.model_for(provider_name, state.premium),
             system=state.system,
             messages=tuple(state.history),
-            tools=self._tools.specs,
+            tools=self._specs,
             max_output_tokens=self._settings.llm_max_output_tokens,
             user=state.user_key,
-            deadline=deadline,
+            deadline=route.deadline,
         )
         started = time.perf_counter()
-        stream = provider.stream(request)
+        stream = self._provider(provider_name).stream(request)
         try:
             while True:
                 try:
-                    async with asyncio.timeout_at(deadline):
+                    async with asyncio.timeout_at(route.deadline):
                         event = await anext(stream)
                 except StopAsyncIteration:
                     return
@@ -178,78 +195,3 @@ class TurnRunner:
         )
         log_usage(entry)
         state.usage.append(entry)
-
-    async def _run_tools(self, state: TurnState, completed: Completed) -> list[ConfirmationRequest]:
-        """Answer every tool call; destructive ones become pending actions."""
-        context = self._tool_context(state)
-        confirmations = []
-        for call in completed.tool_calls:
-            parsed = self._tools.parse(call.name, call.arguments)
-            result: ToolResult
-            if parsed.error is not None:
-                result = parsed.error
-            elif context is None:
-                result = {"error": "no customer account is linked to this chat user"}
-            elif parsed.tool.destructive:
-                result, confirmation = await self._park(state, context, call.id, parsed)
-                if confirmation is not None:
-                    confirmations.append(confirmation)
-            else:
-                result = await run_tool(parsed.tool, context, parsed.arguments)
-            state.add(ChatMessage("tool", json.dumps(result), tool_call_id=call.id))
-        return confirmations
-
-    async def _park(self, state, context, call_id, parsed):  # noqa: ANN001, ANN202
-        """Store a destructive call as pending (or refuse it) instead of running it."""
-        prepared = await parsed.tool.prepare(context, parsed.arguments)
-        if prepared.refusal is not None:
-            return prepared.refusal, None
-        now = self._clock.now()
-        pending_id = secrets.token_urlsafe(12)
-        arguments = canonical_arguments(parsed.arguments)
-        expires = now + timedelta(seconds=self._settings.pending_action_ttl_s)
-        state.pendings.append(
-            NewPending(
-                id=pending_id,
-                message_index=len(state.new_messages),  # the tool message added next
-                tool_call_id=call_id,
-                tool_name=parsed.tool.name,
-                arguments=arguments,
-                arguments_hash=arguments_hash(parsed.tool.name, arguments),
-                summary=prepared.summary,
-                requester=state.user_key,
-                requester_name=state.display_name,
-                customer_id=context.customer_id,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
-        placeholder = {
-            "status": "awaiting_user_confirmation",
-            "action": prepared.summary,
-            "note": "The user now sees Confirm and Cancel buttons. Nothing has been done yet; "
-            "do not say it has.",
-        }
-        confirmation = ConfirmationRequest(
-            pending_id=pending_id,
-            summary=prepared.summary,
-            tool_name=parsed.tool.name,
-            requester_user_id=state.user_key.partition(":")[2],
-            requester_name=state.display_name,
-            expires_at=expires,
-        )
-        return placeholder, confirmation
-
-
-async def run_tool(tool, context: ToolContext, arguments) -> ToolResult:  # noqa: ANN001
-    """Run a tool; a failure becomes an error result for the model, never a crash."""
-    try:
-        return await tool.run(context, arguments)
-    except Exception:
-        log.exception("tool %s failed", tool.name)
-        return {"error": f"{tool.name} failed; please try again later"}
-
-
-def turn_notice(state: TurnState) -> Notice | None:
-    """The notice a turn ended with, if it failed."""
-    return next((o for o in state.outcomes if isinstance(o, Notice)), None)

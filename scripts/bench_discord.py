@@ -31,10 +31,9 @@ from aiohttp import ClientSession, ClientTimeout, web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the fake Discord lives with the tests
 
+from fake_llm import FakeLLM  # noqa: E402
 from fakes.discord_payloads import FakeUser  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402
-
-from fake_llm import FakeLLM  # noqa: E402
 
 
 def users(count: int) -> list[FakeUser]:

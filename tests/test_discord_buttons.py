@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import BOT_ID, HELP_CHANNEL_ID
-from fakes.discord_rest import EPHEMERAL
-from fakes.discord_server import ADA, EVE, FakeDiscord, FakeUser
 from sqlalchemy import select
 
 from bot.storage.models import Order
 
 from fake_llm import Call, Say
+from fakes.discord_harness import connected, discord_settings
+from fakes.discord_payloads import BOT_ID, HELP_CHANNEL_ID
+from fakes.discord_rest import EPHEMERAL
+from fakes.discord_server import ADA, EVE, FakeDiscord, FakeUser
 
 pytest_plugins = ("fakes.discord_fixtures",)  # the fake_discord fixture
 ORDERS = Order.__table__

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import BOT_ID, GENERAL_CHANNEL_ID, HELP_CHANNEL_ID, THREAD_ID, FakeUser
-from fakes.discord_server import ADA, EVE
 
 from adapters.discord.answer import SORRY
 
 from fake_llm import Fault, Say
+from fakes.discord_harness import connected, discord_settings
+from fakes.discord_payloads import BOT_ID, GENERAL_CHANNEL_ID, HELP_CHANNEL_ID, THREAD_ID, FakeUser
+from fakes.discord_server import ADA, EVE
 
 pytest_plugins = ("fakes.discord_fixtures",)  # the fake_discord fixture
 CHANNEL_POSTS = f"/channels/{HELP_CHANNEL_ID}/messages"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import HELP_CHANNEL_ID
-from fakes.discord_server import FakeDiscord
 
 from adapters.discord.live import LiveReply
 from adapters.discord.render import LIMIT, split_message
+
+from fakes.discord_harness import connected, discord_settings
+from fakes.discord_payloads import HELP_CHANNEL_ID
+from fakes.discord_server import FakeDiscord
 
 POSTS = f"/channels/{HELP_CHANNEL_ID}/messages"
 

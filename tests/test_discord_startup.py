@@ -8,14 +8,14 @@ import signal
 import sys
 
 import pytest
-from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import HELP_CHANNEL_ID
-from fakes.discord_server import EVE, FakeDiscord
 
 from adapters.discord import serve
 from adapters.discord.client import RESTARTING, bot_intents
 
 from fake_llm import Say
+from fakes.discord_harness import connected, discord_settings
+from fakes.discord_payloads import HELP_CHANNEL_ID
+from fakes.discord_server import EVE, FakeDiscord
 
 
 @pytest.fixture

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import BOT_ID, HELP_CHANNEL_ID
-from fakes.discord_rest import EPHEMERAL
-from fakes.discord_server import ADA, EVE, GRACE, FakeDiscord
 
 from adapters.discord import serve
 from adapters.discord.sync import SyncState
 
 from fake_llm import Say
+from fakes.discord_harness import connected, discord_settings
+from fakes.discord_payloads import BOT_ID, HELP_CHANNEL_ID
+from fakes.discord_rest import EPHEMERAL
+from fakes.discord_server import ADA, EVE, GRACE, FakeDiscord
 
 pytest_plugins = ("fakes.discord_fixtures",)  # the fake_discord fixture
 

@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from bot import notices
 from bot.outcomes import Notice, NoticeKind, Reply, TextDelta
 
 from fake_llm import Fault, Say
@@ -185,9 +184,7 @@ async def test_configuration_error_is_logged_once(
     fake_llm,
     provider,
     caplog,
-    monkeypatch,  # noqa: ANN001
 ):
-    monkeypatch.setattr(notices, "_configuration_logged", set())
     bot = await make_bot(sqlite_url, llm_provider=provider)
     fake_llm.push(*[Fault(401, "invalid x-api-key", "authentication_error")] * 3)
     with caplog.at_level(logging.DEBUG, logger="supportbot"):

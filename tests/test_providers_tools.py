@@ -84,10 +84,11 @@ async def test_tool_calling_turn(bot_on, fake_llm, provider, streaming):  # noqa
     )
     events = await collect(bot.handle(inbound("What are my orders?")))
 
-    assert only(events, Reply).text.endswith("You have three orders.")
+    assert only(events, Reply).text == "Let me check.\n\nYou have three orders."
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
     assert "".join(deltas) == only(events, Reply).text
-    assert len(deltas) == (5 if streaming else 2)  # 1 + 4 pieces, or one per model call
+    # 1 + paragraph break + 4 pieces, or one per model call and the break
+    assert len(deltas) == (6 if streaming else 3)
     first, second = (r["body"] for r in fake_llm.requests)
     assert all(r["api"] == provider for r in fake_llm.requests)
     assert bool(first.get("stream")) is streaming and bool(second.get("stream")) is streaming

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+
 from bot.config import Settings
 from bot.llm.types import Provider
+
+_MODULES = {"openai": "bot.llm.openai_provider", "anthropic": "bot.llm.anthropic_provider"}
+
+
+def import_provider_module(name: str) -> None:
+    """Import a provider's SDK ahead of use. It takes seconds for anthropic on a small
+    machine, so callers run this in a thread rather than stall the event loop."""
+    importlib.import_module(_MODULES[name])
 
 
 def make_provider(name: str, settings: Settings) -> Provider:

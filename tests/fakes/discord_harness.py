@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from adapters.discord import SupportClient
 from bot.core import SupportBot
+
 from fakes.discord_server import FakeDiscord
 
 
