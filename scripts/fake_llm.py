@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from aiohttp import web
+
 from fake_llm_wire import (
     Answer,
     Frames,
