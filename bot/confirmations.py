@@ -70,7 +70,7 @@ class Confirmations:
         if not await self._store.pending.claim(pending, status, actor.user_key, now):
             yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
             return
-        async with self._locks.hold(f"conversation:{pending.conversation_id}"):
+        async with self._locks.hold(pending.conversation_key):
             result = await self._execute(pending) if confirm else DECLINED
             note = await self._settle(pending, result)
             yield Resolution(

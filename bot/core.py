@@ -101,7 +101,15 @@ class SupportBot:
     # ---- inbound messages -------------------------------------------------------------
 
     async def handle(self, message: InboundMessage) -> AsyncIterator[Event]:
-        """Answer one message: text deltas as they are written, then the outcomes."""
+        """Answer one message: text deltas as they are written, then the outcomes.
+
+        The conversation's lock is taken before anything else, so two messages in one
+        conversation are handled one after the other, in their order of arrival."""
+        async with self._locks.hold(message.conversation_key):
+            async for event in self._handle_in_order(message):
+                yield event
+
+    async def _handle_in_order(self, message: InboundMessage) -> AsyncIterator[Event]:
         now = self.clock.now()
         fresh, customer, spend = await self.store.begin_turn(
             message.platform, message.event_id, message.user_key, now
@@ -117,32 +125,30 @@ class SupportBot:
                 else Notice(NoticeKind.INVALID, verdict.reason)
             )
             return
+        await self._forget_old_events(now)
+        if customer is None and self.settings.demo_data:
+            customer = await self.store.customers.create(
+                message.user_key, message.display_name or "Demo customer", now, demo_orders=True
+            )
+        premium = customer is not None and customer.plan in self.settings.premium_plans
+        refusal = await self._limits(message.user_key, premium, spend)
+        if refusal is not None:
+            yield refusal
+            return
         conversation_id = await self.store.conversations.conversation_id(
             message.conversation_key, message.platform, now
         )
-        # Taken before any other wait, so messages keep their order of arrival.
-        async with self._locks.hold(f"conversation:{conversation_id}"):
-            await self._forget_old_events(now)
-            if customer is None and self.settings.demo_data:
-                customer = await self.store.customers.create(
-                    message.user_key, message.display_name or "Demo customer", now, demo_orders=True
-                )
-            premium = customer is not None and customer.plan in self.settings.premium_plans
-            refusal = await self._limits(message.user_key, premium, spend)
-            if refusal is not None:
-                yield refusal
-                return
-            state = await self._new_turn(
-                conversation_id,
-                message.user_key,
-                message.display_name,
-                customer,
-                premium,
-                f"{message.platform}.message",
-                ChatMessage("user", verdict.text),
-            )
-            async for event in self._run(state):
-                yield event
+        state = await self._new_turn(
+            conversation_id,
+            message.user_key,
+            message.display_name,
+            customer,
+            premium,
+            f"{message.platform}.message",
+            ChatMessage("user", verdict.text),
+        )
+        async for event in self._run(state):
+            yield event
 
     async def takes_part_in(self, message: InboundMessage) -> bool:
         """Whether the bot already has a conversation where ``message`` was posted (a thread

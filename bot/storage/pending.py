@@ -15,10 +15,11 @@ from sqlalchemy import Connection, select, update
 
 from bot.clock import from_db, to_db
 from bot.storage.db import Database
-from bot.storage.models import AuditEntry, PendingAction
+from bot.storage.models import AuditEntry, Conversation, PendingAction
 
 PENDING = PendingAction.__table__
 AUDIT = AuditEntry.__table__
+CONVERSATIONS = Conversation.__table__
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class PendingView:
     status: str
     created_at: datetime
     expires_at: datetime
+    conversation_key: str
 
 
 class PendingStore:
@@ -49,7 +51,11 @@ class PendingStore:
 
     async def get(self, pending_id: str) -> PendingView | None:
         """The pending action ``pending_id``, whatever its status."""
-        query = select(PENDING).where(PENDING.c.id == pending_id)
+        query = (
+            select(PENDING, CONVERSATIONS.c.key.label("conversation_key"))
+            .join(CONVERSATIONS, CONVERSATIONS.c.id == PENDING.c.conversation_id)
+            .where(PENDING.c.id == pending_id)
+        )
         row = await self._db.read(lambda conn: conn.execute(query).mappings().first())
         if row is None:
             return None
