@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from types import MappingProxyType
 
 from bot.clock import Clock
 from bot.inbound import Actor
@@ -21,8 +22,12 @@ from bot.tool_calls import arguments_hash, run_tool
 from bot.tools.registry import ToolContext, ToolRegistry
 
 NOT_PENDING = "This request is no longer pending, so nothing was changed."
-DECLINED = {"status": "declined", "note": "The user pressed Cancel. Nothing was done."}
-EXPIRED = {"status": "expired", "note": "The confirmation window passed; nothing was done."}
+DECLINED = MappingProxyType(
+    {"status": "declined", "note": "The user pressed Cancel. Nothing was done."}
+)
+EXPIRED = MappingProxyType(
+    {"status": "expired", "note": "The confirmation window passed; nothing was done."}
+)
 
 FollowUp = Callable[[PendingView, Actor, ChatMessage | None], AsyncIterator[Event]]
 
@@ -57,8 +62,10 @@ class Confirmations:
             return
         now = self._clock.now()
         if now >= pending.expires_at:
-            if await self._store.pending.claim(pending, "expired", actor.user_key, now):
-                await self._settle(pending, EXPIRED)
+            if not await self._store.pending.claim(pending, "expired", actor.user_key, now):
+                yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
+                return  # decided (or expired) by someone else just before
+            await self._settle(pending, dict(EXPIRED))
             yield Resolution(pending.id, "expired", _name(actor), pending.summary, "")
             yield Notice(
                 NoticeKind.EXPIRED,
@@ -71,7 +78,7 @@ class Confirmations:
             yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
             return
         async with self._locks.hold(pending.conversation_key):
-            result = await self._execute(pending) if confirm else DECLINED
+            result = await self._execute(pending) if confirm else dict(DECLINED)
             note = await self._settle(pending, result)
             yield Resolution(
                 pending.id, status, _name(actor), pending.summary, result_summary(result)

@@ -130,7 +130,7 @@ class SupportBot:
             customer = await self.store.customers.create(
                 message.user_key, message.display_name or "Demo customer", now, demo_orders=True
             )
-        premium = customer is not None and customer.plan in self.settings.premium_plans
+        premium = self._is_premium(customer)
         refusal = await self._limits(message.user_key, premium, spend)
         if refusal is not None:
             yield refusal
@@ -170,7 +170,7 @@ class SupportBot:
     ) -> AsyncIterator[Event]:
         """The model's answer once the requester decided (called under the conversation lock)."""
         customer = await self.store.customers.for_user(pending.requester)
-        premium = customer is not None and customer.plan in self.settings.premium_plans
+        premium = self._is_premium(customer)
         state = await self._new_turn(
             pending.conversation_id,
             pending.requester,
@@ -197,6 +197,10 @@ class SupportBot:
         return await build_report(self.store.usage, query)
 
     # ---- steps ------------------------------------------------------------------------
+
+    def _is_premium(self, customer: CustomerView | None) -> bool:
+        """Premium plans get the premium model and the stricter rate limit."""
+        return customer is not None and customer.plan in self.settings.premium_plans
 
     async def _forget_old_events(self, now: datetime) -> None:
         """Once an hour, drop event ids far older than any platform retry."""

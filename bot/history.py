@@ -43,12 +43,21 @@ def to_row(message: ChatMessage, user_key: str) -> dict:
 
 
 def _units(messages: Sequence[ChatMessage]) -> list[list[ChatMessage]]:
+    """Group messages; a tool result joins the unit of the call it answers even when it was
+    stored later (concurrent writers), and a result whose call is unknown is dropped: both
+    providers reject a tool result that does not follow its call."""
     units: list[list[ChatMessage]] = []
+    unit_of_call: dict[str, list[ChatMessage]] = {}
     for message in messages:
-        if message.role == "tool" and units and units[-1][0].tool_calls:
-            units[-1].append(message)
-        else:
-            units.append([message])
+        if message.role == "tool":
+            owner = unit_of_call.get(message.tool_call_id or "")
+            if owner is not None:
+                owner.append(message)
+            continue
+        unit = [message]
+        units.append(unit)
+        for call in message.tool_calls:
+            unit_of_call[call.id] = unit
     return units
 
 

@@ -19,7 +19,6 @@ class NoticeKind(StrEnum):
     EXPIRED = "expired"
     WRONG_USER = "wrong_user"
     FORBIDDEN = "forbidden"
-    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -35,14 +36,24 @@ class Company:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def quoted(value: str, limit: int = 64) -> str:
+    """A user-supplied value (a chat display name) fit for the system prompt: one line,
+    short, in quotes, so it reads as data and cannot pose as an instruction."""
+    cleaned = _CONTROL.sub(" ", value).replace('"', "'").strip()[:limit]
+    return f'"{cleaned or "unknown"}"'
+
+
 def customer_context(customer: CustomerView | None, display_name: str) -> str:
     """The dynamic part: who the assistant is talking to."""
     if customer is None:
-        return f"The user is {display_name or 'unknown'}; no customer account is linked to them."
+        return f"The user is {quoted(display_name)}; no customer account is linked to them."
     if customer.deleted:
-        return f"The user is {customer.name}; their account has been deleted."
+        return f"The user is {quoted(customer.name)}; their account has been deleted."
     lines = [
-        f"- Name: {customer.name}",
+        f"- Name: {quoted(customer.name)}",
         f"- Plan: {customer.plan}",
         f"- Customer since: {customer.created_at.date().isoformat()}",
         f"- Open support tickets: {customer.open_tickets}",

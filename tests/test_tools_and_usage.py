@@ -85,7 +85,7 @@ async def test_system_prompt_rules_and_context(make_bot, sqlite_url, fake_llm, c
         "language the user wrote in",
         "3 short paragraphs",
         f"Today's date is {clock.now().date().isoformat()}",
-        "Name: Ada Lovelace",
+        'Name: "Ada Lovelace"',
         "Plan: standard",
         "Customer since:",
         "Open support tickets: 0",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -57,7 +57,6 @@ class ModelRequest:
     tools: tuple[ToolSpec, ...] = ()
     max_output_tokens: int = 1024
     user: str = ""
-    metadata: dict[str, str] = field(default_factory=dict)
     deadline: float | None = None
 
     def opaque_user(self) -> str:

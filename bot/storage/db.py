@@ -67,10 +67,6 @@ class Database:
         else:
             self._async = create_async_engine(url, pool_pre_ping=True)
 
-    @property
-    def dialect(self) -> str:
-        return "sqlite" if self.is_sqlite else "postgresql"
-
     async def read(self, work: Work[T]) -> T:
         """Run ``work`` on a connection (no transaction is committed)."""
         if self._sync is not None:

@@ -52,9 +52,6 @@ class UsageStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def spend(self, user_key: str, now: datetime) -> Spend:
-        return await self._db.read(lambda conn: read_spend(conn, user_key, now))
-
     async def record(self, entries: Iterable[UsageEntry]) -> None:
         """Store entries in their own transaction (used when a turn ends in an error)."""
         entries = list(entries)
