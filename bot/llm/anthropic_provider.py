@@ -19,6 +19,7 @@ from typing import Any
 import anthropic
 
 from bot.llm.errors import http_hooks, map_sdk_error, turn_deadline
+from bot.llm.prebuilt import prebuilt
 from bot.llm.types import (
     ChatMessage,
     Completed,
@@ -229,7 +230,7 @@ class AnthropicProvider:
             ]
         if request.user:
             arguments["metadata"] = {"user_id": request.opaque_user()}
-        return arguments
+        return prebuilt(arguments)
 
     async def _complete(self, request: ModelRequest) -> list[StreamEvent]:
         with turn_deadline(request.deadline):

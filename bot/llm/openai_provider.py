@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import openai
 
 from bot.llm.errors import http_hooks, map_sdk_error, turn_deadline
+from bot.llm.prebuilt import prebuilt
 from bot.llm.types import (
     ChatMessage,
     Completed,
@@ -134,7 +135,7 @@ class OpenAIProvider:
             arguments["tools"] = to_openai_tools(request)
         if request.user:
             arguments["safety_identifier"] = request.opaque_user()
-        return arguments
+        return prebuilt(arguments)
 
     async def _complete(self, request: ModelRequest) -> list[StreamEvent]:
         with turn_deadline(request.deadline):
