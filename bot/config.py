@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -99,6 +101,19 @@ class Settings(BaseSettings):
             except ArithmeticError as exc:
                 raise ValueError(f"{item!r} is not model=input/output (USD per 1M tokens)") from exc
         return prices
+
+    @field_validator("company_file")
+    @classmethod
+    def _company_file(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            data = tomllib.loads(Path(value).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"cannot read {value}: {exc}") from None
+        if not isinstance(data.get("name"), str):
+            raise ValueError(f'{value} has no name = "..." line')
+        return value
 
     def model_for(self, provider: str, premium: bool) -> str:
         """The model name used for ``provider`` at the given tier."""

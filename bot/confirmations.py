@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from bot.clock import Clock
@@ -22,6 +23,19 @@ from bot.tool_calls import arguments_hash, run_tool
 from bot.tools.registry import ToolContext, ToolRegistry
 
 NOT_PENDING = "This request is no longer pending, so nothing was changed."
+EXPIRED_TEXT = (
+    "This request expired before it was confirmed, so nothing was done. "
+    "Ask me again if you still want it."
+)
+SYSTEM = "system"
+STUCK_AFTER = timedelta(minutes=5)  # far longer than any tool takes
+INTERRUPTED = MappingProxyType(
+    {
+        "status": "interrupted",
+        "error": "the bot stopped while this action was running; it may or may not have "
+        "happened, so check before trying again",
+    }
+)
 DECLINED = MappingProxyType(
     {"status": "declined", "note": "The user pressed Cancel. Nothing was done."}
 )
@@ -52,6 +66,10 @@ class Confirmations:
     async def resolve(self, pending_id: str, actor: Actor, confirm: bool) -> AsyncIterator[Event]:
         """Events for one click: a refusal, or the resolution then the model's answer."""
         pending = await self._store.pending.get(pending_id)
+        if pending is not None and pending.status == "expired":
+            yield Resolution(pending.id, "expired", _name(actor), pending.summary, "")
+            yield Notice(NoticeKind.EXPIRED, EXPIRED_TEXT, private=True)
+            return
         if pending is None or pending.status != "pending":
             yield Notice(NoticeKind.NOT_PENDING, NOT_PENDING, private=True)
             return
@@ -67,11 +85,7 @@ class Confirmations:
                 return  # decided (or expired) by someone else just before
             await self._settle(pending, dict(EXPIRED))
             yield Resolution(pending.id, "expired", _name(actor), pending.summary, "")
-            yield Notice(
-                NoticeKind.EXPIRED,
-                "This request expired before it was confirmed, so nothing was done. "
-                "Ask me again if you still want it.",
-            )
+            yield Notice(NoticeKind.EXPIRED, EXPIRED_TEXT)
             return
         status = "confirmed" if confirm else "cancelled"
         if not await self._store.pending.claim(pending, status, actor.user_key, now):
@@ -85,6 +99,21 @@ class Confirmations:
             )
             async for event in self._follow_up(pending, actor, note):
                 yield event
+
+    async def sweep(self, now: datetime) -> int:
+        """Settle what no click will: expired actions nobody pressed (so the model learns
+        they lapsed) and confirmed ones whose run was cut off by a stop. Returns how many."""
+        settled = 0
+        for pending in await self._store.pending.overdue(now):
+            if await self._store.pending.claim(pending, "expired", SYSTEM, now):
+                await self._settle(pending, dict(EXPIRED))
+                settled += 1
+        for pending in await self._store.pending.stuck(now - STUCK_AFTER):
+            result = dict(INTERRUPTED)
+            if await self._store.pending.interrupt(pending, json.dumps(result), now):
+                await self._settle(pending, result)
+                settled += 1
+        return settled
 
     async def _execute(self, pending: PendingView) -> dict:
         """Run the confirmed call with exactly the stored arguments."""

@@ -33,7 +33,7 @@ from bot.storage.usage import Spend
 from bot.tools.acme import acme_tools
 from bot.tools.registry import ToolContext, ToolRegistry
 from bot.turn import TurnRunner, TurnState
-from bot.usage import Pricer
+from bot.usage import Pricer, TokenUsage
 from bot.validation import validate_message
 
 log = logging.getLogger("supportbot")
@@ -63,15 +63,16 @@ class SupportBot:
         )
         self._locks = locks or LocalLocks()
         self._providers: dict[str, Provider] = dict(providers or {})
-        self._events_pruned_at: datetime | None = None
+        self._housekept_at: datetime | None = None
         self._confirmations = Confirmations(
             self.store, self.tools, self.clock, self._locks, self._follow_up
         )
+        self._pricer = Pricer(settings.llm_price_overrides)
         self._runner = TurnRunner(
             settings,
             self.provider,
             self.tools,
-            Pricer(settings.llm_price_overrides),
+            self._pricer,
             self.clock,
             self._tool_context,
         )
@@ -85,6 +86,17 @@ class SupportBot:
             if name not in bot._providers:
                 await asyncio.to_thread(import_provider_module, name)
                 bot.provider(name)
+            for premium in (False, True):
+                model = settings.model_for(name, premium)
+                if bot._pricer.cost_micros(name, model, TokenUsage(1, 1)) is None:
+                    log.warning(
+                        "no price is known for %s model %s: its usage is reported as 'unknown "
+                        "price' and the monthly cost cap cannot count it; set "
+                        "LLM_PRICE_OVERRIDES=%s=<input>/<output> (USD per 1M tokens)",
+                        name,
+                        model,
+                        model,
+                    )
         return bot
 
     async def close(self) -> None:
@@ -125,7 +137,7 @@ class SupportBot:
                 else Notice(NoticeKind.INVALID, verdict.reason)
             )
             return
-        await self._forget_old_events(now)
+        await self._housekeeping(now)
         if customer is None and self.settings.demo_data:
             customer = await self.store.customers.create(
                 message.user_key, message.display_name or "Demo customer", now, demo_orders=True
@@ -202,11 +214,13 @@ class SupportBot:
         """Premium plans get the premium model and the stricter rate limit."""
         return customer is not None and customer.plan in self.settings.premium_plans
 
-    async def _forget_old_events(self, now: datetime) -> None:
-        """Once an hour, drop event ids far older than any platform retry."""
-        if self._events_pruned_at is None or now - self._events_pruned_at > timedelta(hours=1):
-            self._events_pruned_at = now
+    async def _housekeeping(self, now: datetime) -> None:
+        """Once an hour (and at the first message): drop event ids far older than any
+        platform retry, and settle lapsed or interrupted pending actions."""
+        if self._housekept_at is None or now - self._housekept_at > timedelta(hours=1):
+            self._housekept_at = now
             await self.store.conversations.forget_events_before(now - EVENT_ID_RETENTION)
+            await self._confirmations.sweep(now)
 
     async def _limits(self, user_key: str, premium: bool, spend: Spend) -> Notice | None:
         rate = await self.limiter.check(user_key, premium)

@@ -168,3 +168,27 @@ async def test_message_while_pending_keeps_conversation_valid(make_bot, database
     sent = fake_llm.requests[-1]["body"]["messages"]
     assert sent[-1]["role"] == "user" and "Automatic notice" in sent[-1]["content"]
     assert await order_status(bot, order_id) == "cancelled"
+
+
+async def test_lapsed_and_interrupted_actions_are_settled(make_bot, database_url, fake_llm, clock):
+    bot = await make_bot(database_url)
+    _, lapsed = await ask_to_cancel(bot, fake_llm, user="U1")
+    order_id, stuck = await ask_to_cancel(bot, fake_llm, user="U2")
+    pending = await bot.store.pending.get(stuck.pending_id)
+    # the process stops right after the claim, before the tool ran
+    assert await bot.store.pending.claim(pending, "confirmed", "slack:U2", clock.now())
+    clock.advance(2 * 3600)
+    restarted = await make_bot(database_url)
+    fake_llm.push(Say("That request lapsed."))
+    await restarted.respond(inbound("what happened?", "U1"))
+    tool = [m for m in fake_llm.requests[-1]["body"]["messages"] if m["role"] == "tool"][-1]
+    assert json.loads(tool["content"])["status"] == "expired"
+    assert (await restarted.store.pending.get(lapsed.pending_id)).status == "expired"
+    assert (await restarted.store.pending.get(stuck.pending_id)).status == "failed"
+    trail = await restarted.store.pending.audit_trail(stuck.pending_id)
+    assert [e["event"] for e in trail] == ["requested", "confirmed", "failed"]
+    assert "may or may not have happened" in trail[-1]["result"]
+    # a click on the lapsed button now says it expired, and changes nothing
+    events = await collect(restarted.resolve(lapsed.pending_id, actor("U1"), True))
+    assert notice(events).kind is NoticeKind.EXPIRED and only(events, Resolution).status == "expired"
+    assert await order_status(restarted, order_id) == "processing"

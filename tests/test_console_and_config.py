@@ -91,3 +91,15 @@ async def test_help_lists_the_commands(tmp_path):
     assert process.returncode == 0
     for command in ("chat", "slack", "discord"):
         assert command in out.decode()
+
+
+def test_company_file_is_checked_at_start_up(tmp_path):
+    with pytest.raises(ConfigError, match="COMPANY_FILE"):
+        load_settings(_env_file=None, company_file=str(tmp_path / "missing.toml"))
+    nameless = tmp_path / "company.toml"
+    nameless.write_text('description = "x"\n')
+    with pytest.raises(ConfigError, match="COMPANY_FILE"):
+        load_settings(_env_file=None, company_file=str(nameless))
+    good = tmp_path / "good.toml"
+    good.write_text('name = "Globex"\nrules = ["Be kind to {company} customers."]\n')
+    assert load_settings(_env_file=None, company_file=str(good)).company_file == str(good)

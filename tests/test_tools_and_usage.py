@@ -178,3 +178,15 @@ async def test_demo_data_off_means_no_account(make_bot, sqlite_url, fake_llm):
     assert (
         "no customer account is linked" in fake_llm.requests[-1]["body"]["messages"][0]["content"]
     )
+
+
+async def test_a_model_without_a_price_is_announced_at_start(fake_llm, sqlite_url, caplog):
+    from conftest import bot_settings
+
+    from bot.core import SupportBot
+
+    with caplog.at_level(logging.WARNING, logger="supportbot"):
+        bot = await SupportBot.open(bot_settings(fake_llm, sqlite_url, llm_model="my-local-llm"))
+    await bot.close()
+    assert "no price is known for openai model my-local-llm" in caplog.text
+    assert "LLM_PRICE_OVERRIDES=my-local-llm=" in caplog.text

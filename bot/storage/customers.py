@@ -94,42 +94,55 @@ class CustomerStore:
         demo_orders: bool = False,
     ) -> CustomerView:
         """Create a customer linked to ``user_key`` (a concurrent creator wins; we reuse it)."""
-        customer_id = str(uuid.uuid4())
+        for _attempt in range(3):
+            with suppress(IntegrityError):
+                await self._db.write(
+                    lambda conn: _insert_customer(
+                        conn, user_key, name, now, plan, email, demo_orders
+                    )
+                )
+            found = await self.for_user(user_key)
+            if found is not None:
+                return found
+            # Not ours and not another's: a generated order id collided; new ids, again.
+        raise RuntimeError(f"could not create a customer for {user_key}")
 
-        def work(conn: Connection) -> None:
-            conn.execute(
-                CUSTOMERS.insert().values(
-                    id=customer_id,
-                    name=name,
-                    email=email,
-                    plan=plan,
-                    created_at=to_db(now - timedelta(days=90) if demo_orders else now),
-                    is_demo=demo_orders,
-                )
-            )
-            conn.execute(
-                IDENTITIES.insert().values(
-                    user_key=user_key, customer_id=customer_id, display_name=name
-                )
-            )
-            if demo_orders:
-                conn.execute(
-                    ORDERS.insert(),
-                    [
-                        {
-                            "id": new_order_id(),
-                            "customer_id": customer_id,
-                            "item": item,
-                            "amount_cents": cents,
-                            "status": status,
-                            "created_at": to_db(now - timedelta(days=age)),
-                        }
-                        for item, cents, status, age in DEMO_ORDERS
-                    ],
-                )
 
-        with suppress(IntegrityError):  # another message from the same new user got there first
-            await self._db.write(work)
-        found = await self.for_user(user_key)
-        assert found is not None
-        return found
+def _insert_customer(
+    conn: Connection,
+    user_key: str,
+    name: str,
+    now: datetime,
+    plan: str,
+    email: str,
+    demo_orders: bool,
+) -> None:
+    customer_id = str(uuid.uuid4())
+    conn.execute(
+        CUSTOMERS.insert().values(
+            id=customer_id,
+            name=name,
+            email=email,
+            plan=plan,
+            created_at=to_db(now - timedelta(days=90) if demo_orders else now),
+            is_demo=demo_orders,
+        )
+    )
+    conn.execute(
+        IDENTITIES.insert().values(user_key=user_key, customer_id=customer_id, display_name=name)
+    )
+    if demo_orders:
+        conn.execute(
+            ORDERS.insert(),
+            [
+                {
+                    "id": new_order_id(),
+                    "customer_id": customer_id,
+                    "item": item,
+                    "amount_cents": cents,
+                    "status": status,
+                    "created_at": to_db(now - timedelta(days=age)),
+                }
+                for item, cents, status, age in DEMO_ORDERS
+            ],
+        )

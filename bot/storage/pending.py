@@ -51,18 +51,33 @@ class PendingStore:
 
     async def get(self, pending_id: str) -> PendingView | None:
         """The pending action ``pending_id``, whatever its status."""
+        found = await self._select(PENDING.c.id == pending_id)
+        return found[0] if found else None
+
+    async def overdue(self, now: datetime, limit: int = 200) -> list[PendingView]:
+        """Actions still pending after their expiry (nobody pressed a button)."""
+        return await self._select(
+            PENDING.c.status == "pending", PENDING.c.expires_at <= to_db(now), limit=limit
+        )
+
+    async def stuck(self, decided_before: datetime, limit: int = 200) -> list[PendingView]:
+        """Confirmed actions whose run never reported back (the process stopped mid-way)."""
+        return await self._select(
+            PENDING.c.status == "confirmed",
+            PENDING.c.decided_at <= to_db(decided_before),
+            limit=limit,
+        )
+
+    async def _select(self, *where, limit: int = 1) -> list[PendingView]:  # noqa: ANN002
         query = (
             select(PENDING, CONVERSATIONS.c.key.label("conversation_key"))
             .join(CONVERSATIONS, CONVERSATIONS.c.id == PENDING.c.conversation_id)
-            .where(PENDING.c.id == pending_id)
+            .where(*where)
+            .order_by(PENDING.c.created_at)
+            .limit(limit)
         )
-        row = await self._db.read(lambda conn: conn.execute(query).mappings().first())
-        if row is None:
-            return None
-        fields = {name: row[name] for name in PendingView.__slots__}
-        fields["created_at"] = from_db(row["created_at"])
-        fields["expires_at"] = from_db(row["expires_at"])
-        return PendingView(**fields)
+        rows = await self._db.read(lambda conn: conn.execute(query).mappings().all())
+        return [_view(row) for row in rows]
 
     async def claim(self, pending: PendingView, status: str, actor: str, now: datetime) -> bool:
         """Move a still-pending action to ``status``; True for the one winner. Confirming
@@ -81,6 +96,21 @@ class PendingStore:
                 return False
             write_audit(conn, _audit_fields(pending), status, now, decided_by=actor)
             return True
+
+        return await self._db.write(work)
+
+    async def interrupt(self, pending: PendingView, result: str, now: datetime) -> bool:
+        """Mark a stuck confirmed action as failed (unless it reported back meanwhile)."""
+
+        def work(conn: Connection) -> bool:
+            changed = conn.execute(
+                update(PENDING)
+                .where(PENDING.c.id == pending.id, PENDING.c.status == "confirmed")
+                .values(status="failed", result=result)
+            ).rowcount
+            if changed:
+                write_audit(conn, _audit_fields(pending), "failed", now, result=result)
+            return changed == 1
 
         return await self._db.write(work)
 
@@ -104,6 +134,13 @@ class PendingStore:
         return await self._db.read(
             lambda conn: [dict(row) for row in conn.execute(query).mappings()]
         )
+
+
+def _view(row) -> PendingView:  # noqa: ANN001 (a result mapping)
+    fields = {name: row[name] for name in PendingView.__slots__}
+    fields["created_at"] = from_db(row["created_at"])
+    fields["expires_at"] = from_db(row["expires_at"])
+    return PendingView(**fields)
 
 
 def _audit_fields(pending: PendingView) -> dict[str, Any]:
