@@ -190,5 +190,7 @@ async def test_lapsed_and_interrupted_actions_are_settled(make_bot, database_url
     assert "may or may not have happened" in trail[-1]["result"]
     # a click on the lapsed button now says it expired, and changes nothing
     events = await collect(restarted.resolve(lapsed.pending_id, actor("U1"), True))
-    assert notice(events).kind is NoticeKind.EXPIRED and only(events, Resolution).status == "expired"
+    assert (
+        notice(events).kind is NoticeKind.EXPIRED and only(events, Resolution).status == "expired"
+    )
     assert await order_status(restarted, order_id) == "processing"

@@ -57,7 +57,9 @@ async def test_dm_is_answered_in_the_dm(bot, fake_llm, fake_discord):
     assert conversations
 
 
-async def test_a_channel_or_thread_is_one_conversation_private_per_user(bot, fake_llm, fake_discord):
+async def test_a_channel_or_thread_is_one_conversation_private_per_user(
+    bot, fake_llm, fake_discord
+):
     fake_llm.push(Say("First answer."), Say("Second answer."), Say("In the thread."))
     async with connected(fake_discord, bot):
         await fake_discord.say("my name is Ada")
