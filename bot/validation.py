@@ -9,7 +9,8 @@ MAX_MESSAGE_CHARS = 10_000
 # The 50,000-character total is kept by trimming the history (bot/history.py): the history
 # is built by the server, so it is never refused, only shortened from its oldest end.
 
-# Mention markup that may be left in a message the adapter did not strip.
+# Mention markup: a message of nothing else is an empty mention. Mentions of other people
+# stay in the text ("tell <@U2> ..."); adapters strip the bot's own.
 _MENTIONS = re.compile(r"<@[!&]?[A-Za-z0-9]+>")
 
 
@@ -27,8 +28,8 @@ def validate_message(text: object) -> Verdict:
     """A single message: a non-empty string of at most 10,000 characters."""
     if not isinstance(text, str):
         return Verdict(False, "message must be a non-empty string")
-    cleaned = _MENTIONS.sub("", text).strip()
-    if not cleaned:
+    cleaned = text.strip()
+    if not _MENTIONS.sub("", cleaned).strip():  # nothing but mentions: "@bot" alone
         return Verdict(False, "message must be a non-empty string", help=True)
     if len(cleaned) > MAX_MESSAGE_CHARS:
         return Verdict(

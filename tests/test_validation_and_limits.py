@@ -116,3 +116,9 @@ async def test_monthly_cost_cap(make_bot, database_url, fake_llm, clock: ManualC
 
 def test_spend_check_with_caps_off():
     assert check_spend(Spend(10**9, 10**12), 0, 0).allowed
+
+
+def test_mentions_of_other_people_stay_in_the_text():
+    assert validate_message("please tell <@U2> my order shipped").text == (
+        "please tell <@U2> my order shipped"
+    )
