@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, Integer, bindparam, delete, select, update
 
 from bot.clock import to_db
 from bot.storage.db import Database
 from bot.storage.models import Conversation, Message, ProcessedEvent
-from bot.storage.upsert import dialect_insert
+from bot.storage.upsert import dialect_insert, event_insert
 
 MESSAGES = Message.__table__
 CONVERSATIONS = Conversation.__table__
@@ -73,19 +73,8 @@ class ConversationStore:
     ) -> list[StoredMessage]:
         """The newest ``limit`` messages of ``user_key``'s turns, oldest first (an index
         range scan: O(limit) however long the conversation is)."""
-        query = (
-            select(
-                MESSAGES.c.id,
-                MESSAGES.c.role,
-                MESSAGES.c.content,
-                MESSAGES.c.tool_calls,
-                MESSAGES.c.tool_call_id,
-            )
-            .where(MESSAGES.c.conversation_id == conversation_id, MESSAGES.c.user_key == user_key)
-            .order_by(MESSAGES.c.id.desc())
-            .limit(limit)
-        )
-        rows = await self._db.read(lambda conn: conn.execute(query).all())
+        values = {"conversation_id": conversation_id, "user_key": user_key, "limit": limit}
+        rows = await self._db.read(lambda conn: conn.execute(RECENT_QUERY, values).all())
         return [StoredMessage(*row) for row in reversed(rows)]
 
     async def settle_tool_result(
@@ -111,12 +100,27 @@ class ConversationStore:
         return await self._db.write(work)
 
 
+RECENT_QUERY = (
+    select(
+        MESSAGES.c.id,
+        MESSAGES.c.role,
+        MESSAGES.c.content,
+        MESSAGES.c.tool_calls,
+        MESSAGES.c.tool_call_id,
+    )
+    .where(
+        MESSAGES.c.conversation_id == bindparam("conversation_id"),
+        MESSAGES.c.user_key == bindparam("user_key"),
+    )
+    .order_by(MESSAGES.c.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def record_event(conn: Connection, platform: str, event_id: str, now: datetime) -> bool:
     """Record a platform event; False when it was already recorded (a retry)."""
-    insert = dialect_insert(conn, EVENTS).values(
-        platform=platform, event_id=event_id, created_at=to_db(now)
-    )
-    return conn.execute(insert.on_conflict_do_nothing()).rowcount == 1
+    values = {"platform": platform, "event_id": event_id, "created_at": to_db(now)}
+    return conn.execute(event_insert(conn), values).rowcount == 1
 
 
 def _find(conn: Connection, key: str) -> int | None:

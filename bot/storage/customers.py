@@ -8,7 +8,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import from_db, to_db
@@ -47,19 +47,22 @@ def new_order_id() -> str:
     return "A-" + "".join(secrets.choice(alphabet) for _ in range(6))
 
 
-def customer_for_user(conn: Connection, user_key: str) -> CustomerView | None:
-    """The customer linked to ``user_key``, with the count of open tickets."""
-    open_tickets = (
+CUSTOMER_QUERY = (
+    select(
+        CUSTOMERS,
         select(func.count())
         .where(TICKETS.c.customer_id == CUSTOMERS.c.id, TICKETS.c.status == "open")
         .scalar_subquery()
+        .label("open_tickets"),
     )
-    query = (
-        select(CUSTOMERS, open_tickets.label("open_tickets"))
-        .join(IDENTITIES, IDENTITIES.c.customer_id == CUSTOMERS.c.id)
-        .where(IDENTITIES.c.user_key == user_key)
-    )
-    row = conn.execute(query).mappings().first()
+    .join(IDENTITIES, IDENTITIES.c.customer_id == CUSTOMERS.c.id)
+    .where(IDENTITIES.c.user_key == bindparam("user_key"))
+)
+
+
+def customer_for_user(conn: Connection, user_key: str) -> CustomerView | None:
+    """The customer linked to ``user_key``, with the count of open tickets."""
+    row = conn.execute(CUSTOMER_QUERY, {"user_key": user_key}).mappings().first()
     if row is None:
         return None
     return CustomerView(

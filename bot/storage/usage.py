@@ -6,12 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 
 from bot.clock import to_db
 from bot.storage.db import Database
 from bot.storage.models import SpendCounter, UsageRecord
-from bot.storage.upsert import dialect_insert
+from bot.storage.upsert import counter_upsert
 from bot.usage import UsageEntry
 
 RECORDS = UsageRecord.__table__
@@ -82,13 +82,23 @@ class UsageStore:
         return [UsageRow(str(k), int(n), int(t), int(c), int(u)) for k, n, t, c, u in rows]
 
 
+SPEND_QUERY = select(COUNTERS.c.scope, COUNTERS.c.tokens, COUNTERS.c.cost_micros).where(
+    or_(
+        and_(COUNTERS.c.scope == bindparam("user_scope"), COUNTERS.c.period == bindparam("day")),
+        and_(COUNTERS.c.scope == GLOBAL, COUNTERS.c.period == bindparam("month")),
+    )
+)
+
+
 def read_spend(conn: Connection, user_key: str, now: datetime) -> Spend:
     """Both cap counters in one query."""
-    wanted = [("user:" + user_key, day_period(now)), (GLOBAL, month_period(now))]
-    query = select(COUNTERS.c.scope, COUNTERS.c.tokens, COUNTERS.c.cost_micros).where(
-        tuple_(COUNTERS.c.scope, COUNTERS.c.period).in_(wanted)
-    )
-    rows = {scope: (tokens, cost) for scope, tokens, cost in conn.execute(query)}
+    rows = {
+        scope: (tokens, cost)
+        for scope, tokens, cost in conn.execute(
+            SPEND_QUERY,
+            {"user_scope": "user:" + user_key, "day": day_period(now), "month": month_period(now)},
+        )
+    }
     return Spend(
         user_tokens_today=rows.get("user:" + user_key, (0, 0))[0],
         global_cost_micros_month=rows.get(GLOBAL, (0, 0))[1],
@@ -128,16 +138,10 @@ def record_usage(conn: Connection, entries: list[UsageEntry]) -> None:
             bucket = totals.setdefault((scope, period), [0, 0])
             bucket[0] += entry.tokens.total_tokens
             bucket[1] += entry.cost_micros or 0
-    for (scope, period), (tokens, cost) in sorted(totals.items()):
-        insert = dialect_insert(conn, COUNTERS).values(
-            scope=scope, period=period, tokens=tokens, cost_micros=cost
-        )
-        conn.execute(
-            insert.on_conflict_do_update(
-                index_elements=[COUNTERS.c.scope, COUNTERS.c.period],
-                set_={
-                    "tokens": COUNTERS.c.tokens + insert.excluded.tokens,
-                    "cost_micros": COUNTERS.c.cost_micros + insert.excluded.cost_micros,
-                },
-            )
-        )
+    conn.execute(
+        counter_upsert(conn),
+        [
+            {"scope": scope, "period": period, "tokens": tokens, "cost_micros": cost}
+            for (scope, period), (tokens, cost) in sorted(totals.items())
+        ],
+    )
