@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -98,15 +97,16 @@ class CustomerStore:
     ) -> CustomerView:
         """Create a customer linked to ``user_key`` (a concurrent creator wins; we reuse it)."""
         for _attempt in range(3):
-            with suppress(IntegrityError):
-                await self._db.write(
+            try:
+                return await self._db.write(
                     lambda conn: _insert_customer(
                         conn, user_key, name, now, plan, email, demo_orders
                     )
                 )
-            found = await self.for_user(user_key)
-            if found is not None:
-                return found
+            except IntegrityError:
+                found = await self.for_user(user_key)
+                if found is not None:
+                    return found  # another message from the same new user got there first
             # Not ours and not another's: a generated order id collided; new ids, again.
         raise RuntimeError(f"could not create a customer for {user_key}")
 
@@ -119,15 +119,16 @@ def _insert_customer(
     plan: str,
     email: str,
     demo_orders: bool,
-) -> None:
+) -> CustomerView:
     customer_id = str(uuid.uuid4())
+    created = now - timedelta(days=90) if demo_orders else now
     conn.execute(
         CUSTOMERS.insert().values(
             id=customer_id,
             name=name,
             email=email,
             plan=plan,
-            created_at=to_db(now - timedelta(days=90) if demo_orders else now),
+            created_at=to_db(created),
             is_demo=demo_orders,
         )
     )
@@ -149,3 +150,4 @@ def _insert_customer(
                 for item, cents, status, age in DEMO_ORDERS
             ],
         )
+    return CustomerView(customer_id, name, email, plan, created, 0, demo_orders, False)
