@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
 
     bot_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Guilds whose Manage Server members count as admins; anyone can invite a public bot to
+    # a server of their own, so Manage Server elsewhere must not open the usage report.
+    discord_admin_guilds: Annotated[frozenset[str], NoDecode] = frozenset()
     premium_plans: Annotated[frozenset[str], NoDecode] = frozenset({"premium", "enterprise"})
 
     rate_limit_per_minute: int = Field(10, ge=1)
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
     discord_gateway_url: str | None = None
 
-    @field_validator("bot_admins", "premium_plans", mode="before")
+    @field_validator("bot_admins", "premium_plans", "discord_admin_guilds", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -9,7 +9,7 @@ from adapters.discord.sync import SyncState
 
 from fake_llm import Say
 from fakes.discord_harness import connected, discord_settings
-from fakes.discord_payloads import BOT_ID, HELP_CHANNEL_ID
+from fakes.discord_payloads import BOT_ID, GUILD_ID, HELP_CHANNEL_ID
 from fakes.discord_rest import EPHEMERAL
 from fakes.discord_server import ADA, EVE, GRACE, FakeDiscord
 
@@ -69,11 +69,19 @@ async def test_non_admin_is_refused_privately(build, fake_llm, fake_discord):
 
 
 async def test_manage_server_permission_makes_an_admin(build, fake_llm, fake_discord):
-    bot = await build()
+    bot = await build(discord_admin_guilds=GUILD_ID)
     assert not bot.settings.is_admin("discord", GRACE.id)
     async with connected(fake_discord, bot):
         body = await run_usage(fake_discord, GRACE)
     assert body["embeds"][0]["title"] == "Usage, last 30 days"
+
+
+async def test_manage_server_elsewhere_does_not_open_the_report(build, fake_llm, fake_discord):
+    """Anyone can invite a public bot to a server of their own and manage it there."""
+    bot = await build(discord_admin_guilds="1290000000000000999")
+    async with connected(fake_discord, bot):
+        body = await run_usage(fake_discord, GRACE)
+    assert body["content"] == "Sorry, only admins can see usage."
 
 
 async def test_report_for_one_user(build, fake_llm, fake_discord):

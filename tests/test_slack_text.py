@@ -161,3 +161,11 @@ def test_usage_command_text():
     assert parse_command_text("").user_id is None
     assert "@bob" in parse_command_text("@bob").problem
     assert parse_command_text("<@U1> <@U2>").problem
+
+
+def test_a_first_socket_mode_delivery_is_not_a_retry():
+    from adapters.slack.translate import is_retry
+
+    assert not is_retry({"x-slack-retry-num": ["0"]})  # Socket Mode's retry_attempt 0
+    assert not is_retry({})
+    assert is_retry({"x-slack-retry-num": ["1"]}) and is_retry({"x-slack-retry-num": "2"})

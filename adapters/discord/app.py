@@ -57,7 +57,8 @@ async def _register(client: SupportClient, settings: Settings) -> int:
 async def _connect(client: SupportClient, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, client.request_shutdown)
+        # Long enough for a turn that started just before the stop to finish.
+        loop.add_signal_handler(signum, client.request_shutdown, settings.llm_timeout_s + 5)
     try:
         async with client:
             code = await _guarded(client.start(settings.discord_bot_token), settings)

@@ -45,7 +45,9 @@ async def show_usage(
     await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         report = await bot.usage_report(
-            to_actor(interaction), period, user_id=str(user.id) if user else None
+            to_actor(interaction, bot.settings.discord_admin_guilds),
+            period,
+            user_id=str(user.id) if user else None,
         )
     except Exception:
         log.exception("the usage report failed")

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 
+import aiohttp
 import discord
 
 from adapters.discord.render import split_message
@@ -94,11 +95,13 @@ class LiveReply:
                 elif self._shown[index] != chunk:
                     self.messages[index] = await self.messages[index].edit(content=chunk)
                     self._shown[index] = chunk
-        except discord.HTTPException as exc:
-            # Most likely missing permissions in this channel; retrying every second
-            # would only repeat the error.
+        except (discord.Forbidden, discord.NotFound) as exc:
+            # Missing permissions or a deleted channel: retrying would only repeat it.
             self._failed = True
             log.warning("could not post the answer in channel %s: %s", self._channel_id(), exc)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # A passing failure: the next edit (or the final one at close) tries again.
+            log.warning("could not update the answer in channel %s: %s", self._channel_id(), exc)
 
     async def _post(self, chunk: str) -> None:
         reference = None

@@ -77,7 +77,7 @@ def confirmation_text(request: ConfirmationRequest) -> str:
     who = escape_markdown(request.requester_name or "the person who asked")
     expires = int(request.expires_at.timestamp())
     return (
-        f"**Please confirm:** {escape_markdown(_clip(request.summary, SUMMARY_LIMIT))}\n"
+        f"**Please confirm:** {_clip(escape_markdown(request.summary), SUMMARY_LIMIT)}\n"
         f"Only {who} can confirm or cancel. This request expires <t:{expires}:R>."
     )
 
@@ -88,7 +88,7 @@ _OUTCOMES = {"confirmed": "✅ Confirmed", "cancelled": "✖️ Cancelled", "exp
 def resolution_text(resolution: Resolution) -> str:
     """The button message once decided: outcome, who decided, what happened."""
     outcome = _OUTCOMES.get(resolution.status, resolution.status.capitalize())
-    summary = escape_markdown(_clip(resolution.summary, SUMMARY_LIMIT))
+    summary = _clip(escape_markdown(resolution.summary), SUMMARY_LIMIT)
     if resolution.status == "expired":
         return f"**{outcome}:** {summary}\nNothing was done."
     lines = [f"**{outcome}** by {escape_markdown(resolution.decided_by)}: {summary}"]

@@ -54,7 +54,9 @@ def to_inbound(message: discord.Message, me: discord.ClientUser) -> InboundMessa
         platform=PLATFORM,
         workspace=str(message.guild.id) if message.guild else "",
         channel=str(message.channel.id),
-        thread="",
+        # Each person's exchange in a shared channel is its own thread of the conversation,
+        # so people asking in one busy channel do not wait in one queue.
+        thread=str(message.author.id) if message.guild else "",
         user_id=str(message.author.id),
         display_name=message.author.display_name,
         text=message_text(message, me),
@@ -64,8 +66,11 @@ def to_inbound(message: discord.Message, me: discord.ClientUser) -> InboundMessa
     )
 
 
-def to_actor(interaction: discord.Interaction) -> Actor:
-    """Who clicked or ran a command; a guild's Manage Server permission makes a platform admin."""
+def to_actor(interaction: discord.Interaction, admin_guilds: frozenset[str] = frozenset()) -> Actor:
+    """Who clicked or ran a command. Manage Server makes a platform admin only in one of
+    ``admin_guilds`` (DISCORD_ADMIN_GUILDS): the report covers the whole deployment."""
     user = interaction.user
-    manages_guild = interaction.guild_id is not None and interaction.permissions.manage_guild
+    manages_guild = (
+        str(interaction.guild_id) in admin_guilds and interaction.permissions.manage_guild
+    )
     return Actor(PLATFORM, str(user.id), user.display_name, is_platform_admin=manages_guild)

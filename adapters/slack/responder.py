@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -87,8 +88,11 @@ class Responder:
     async def render(self, events: AsyncIterator[Event]) -> None:
         """Everything the core yields for one turn (or one button click)."""
         try:
-            async for event in events:
-                await self._render(event)
+            # aclosing: if rendering fails, the core's turn still ends (and releases the
+            # conversation) now, not whenever the generator is collected.
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    await self._render(event)
         finally:
             await self._close()
 

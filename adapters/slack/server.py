@@ -49,7 +49,8 @@ async def serve(settings: Settings) -> None:
             log.info("listening on port %s (POST %s, GET /healthz)", port, EVENTS_PATH)
         await stop.wait()
         log.info("shutting down: finishing answers in progress")
-        await slack.stop()
+        # Long enough for a turn that started just before the stop to finish.
+        await slack.stop(settings.llm_timeout_s + 5)
     finally:
         await session.close()
         await bot.close()

@@ -88,4 +88,10 @@ def to_inbound(
 
 def is_retry(headers: dict) -> bool:
     """Whether Slack says this is a redelivery (HTTP header; Bolt maps Socket Mode's too)."""
-    return bool(headers.get("x-slack-retry-num"))
+    value = headers.get("x-slack-retry-num") or "0"
+    if isinstance(value, list | tuple):  # Bolt keeps headers as lists
+        value = value[0] if value else "0"
+    try:
+        return int(value) > 0  # Socket Mode's first delivery carries retry_attempt 0
+    except ValueError:
+        return True
