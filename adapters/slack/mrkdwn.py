@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from adapters.text import split_text
+
 ZWSP = "\u200b"  # breaks "@here" so that no client turns it into a ping
 BROADCASTS = ("here", "channel", "everyone")
 SECTION_LIMIT = 3000  # characters of mrkdwn in one section block
@@ -92,33 +94,6 @@ def plain(text: str, limit: int = SECTION_LIMIT) -> str:
 
 
 def split(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Split mrkdwn into pieces of at most ``limit`` characters.
-
-    Cuts at paragraph breaks, then line breaks, then spaces; a code block cut in two is
-    closed at the end of one piece and reopened at the start of the next.
-    """
-    pieces: list[str] = []
-    rest = text.strip("\n")
-    reopen = ""
-    while rest:
-        rest = reopen + rest
-        if len(rest) <= limit:
-            pieces.append(rest)
-            break
-        cut = _cut_point(rest, limit - 4)  # room to close a code block
-        piece, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
-        if piece.count("```") % 2:
-            piece += "\n```"
-            reopen = "```\n"
-        else:
-            reopen = ""
-        pieces.append(piece)
-    return pieces or [""]
-
-
-def _cut_point(text: str, limit: int) -> int:
-    for separator in ("\n\n", "\n", " "):
-        index = text.rfind(separator, 0, limit)
-        if index > limit // 2:
-            return index + len(separator)
-    return limit
+    """Split mrkdwn into pieces of at most ``limit`` characters (see
+    :func:`adapters.text.split_text`: boundaries first, code blocks closed and reopened)."""
+    return split_text(text, limit) or [""]
